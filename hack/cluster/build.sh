@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and kube-controller-manager once per machine from Debian
+# bookworm's kubernetes source package (it vendors its Go dependencies, so it builds
+# offline) and caches them outside the clone; later runs find them and return at once.
+set -euo pipefail
+
+K8S_VERSION=1.20.2
+DEB_VERSION=1.20.5+really1.20.2-1.1+deb12u1
+CACHE=${ORCH_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/orch/k8s-$K8S_VERSION}
+BINARIES=(kube-apiserver kube-controller-manager)
+
+have_all() {
+  local b
+  for b in "${BINARIES[@]}"; do [ -x "$CACHE/$b" ] || return 1; done
+}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  command -v go >/dev/null || missing+=(golang-go)
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v rsync >/dev/null || missing+=(rsync)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "cluster: installing ${missing[*]}" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+enable_deb_src() {
+  # The source package comes from the same mirror apt already uses: copy its entries
+  # as deb-src ones.
+  local list=/etc/apt/sources.list.d/orch-debsrc.sources
+  [ -f "$list" ] && return 0
+  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | as_root tee "$list" >/dev/null
+  as_root apt-get update -qq
+}
+
+build() {
+  local work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/orch-k8s-build.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  echo "cluster: building ${BINARIES[*]} $K8S_VERSION from source (once per machine, about 6-10 min)" >&2
+  (cd "$work" && apt-get source --download-only "kubernetes=$DEB_VERSION" >/dev/null 2>&1)
+  tar -C "$work" -xzf "$work/kubernetes_${DEB_VERSION%%-*}.orig.tar.gz"
+  local src="$work/kubernetes-$K8S_VERSION"
+  # GOPATH and HOME inside the work dir keep the build off the user's Go setup.
+  (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 GOFLAGS= \
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1) || {
+    tail -n 40 "$work/build.log" >&2
+    echo "cluster: the Kubernetes build failed (log above)" >&2
+    exit 1
+  }
+  mkdir -p "$CACHE"
+  local b
+  for b in "${BINARIES[@]}"; do
+    install -m 0755 "$src/_output/bin/$b" "$CACHE/$b.tmp"
+    mv "$CACHE/$b.tmp" "$CACHE/$b"
+  done
+}
+
+install_packages
+if ! have_all; then
+  enable_deb_src
+  build
+fi
+echo "$CACHE"
