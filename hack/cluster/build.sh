@@ -40,7 +40,7 @@ enable_deb_src() {
 }
 
 build() {
-  local work
+  # Global, not local: the EXIT trap runs after this function has returned.
   work=$(mktemp -d "${TMPDIR:-/tmp}/orch-k8s-build.XXXXXX")
   trap 'rm -rf "$work"' EXIT
   echo "cluster: building ${BINARIES[*]} $K8S_VERSION from source (once per machine, about 6-10 min)" >&2
