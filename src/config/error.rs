@@ -1,0 +1,84 @@
+//! Errors of the config stage: each says which file and line, and what to do next.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A place in a user's file. `line` and `column` are 1-based; 0 means unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn new(file: &Path, line: usize, column: usize) -> Self {
+        Location {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    pub fn file(file: &Path) -> Self {
+        Location::new(file, 0, 0)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{at}: {message}")]
+    Yaml { at: Location, message: String },
+    #[error("{at}: template error: {message}")]
+    Template { at: Location, message: String },
+    #[error("{at}: {message}")]
+    Invalid { at: Location, message: String },
+    #[error("{at}: values file {} does not exist", path.display())]
+    MissingValuesFile { at: Location, path: PathBuf },
+    #[error("unknown environment `{name}`; {}", known_environments(known))]
+    UnknownEnvironment { name: String, known: Vec<String> },
+    #[error(
+        "no releases file: {} has neither releases/ nor helmfile.yaml; pass -f PATH",
+        dir.display()
+    )]
+    NoReleasesFile { dir: PathBuf },
+    #[error("{}: no *.yaml or *.yaml.j2 files in this directory", dir.display())]
+    EmptyDirectory { dir: PathBuf },
+    #[error("--set {expression}: {message}")]
+    BadSetExpression { expression: String, message: String },
+}
+
+fn known_environments(known: &[String]) -> String {
+    if known.is_empty() {
+        "the releases files define no environments".to_string()
+    } else {
+        format!("defined: {}", known.join(", "))
+    }
+}
+
+impl ConfigError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A release's values, layered lowest first: its `values` entries in order, its `set`, then
+//! the command line's `--values` files and `--set` expressions. Chart defaults sit below all
+//! of these and are applied by the renderer.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::error::{ConfigError, Location};
+use super::schema::{MissingFileHandler, json_type};
+use super::template::Templates;
+use super::values::{self, Assignment};
+use super::{ReleaseSpec, Spec, ValuesSource, source, template_context, yaml};
+
+/// Values given on the command line, read once and applied to every release.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    layers: Vec<Value>,
+    assignments: Vec<Assignment>,
+}
+
+impl Overrides {
+    pub fn from_args(values_files: &[PathBuf], set_expressions: &[String]) -> Result<Self, ConfigError> {
+        let mut layers = Vec::new();
+        for path in values_files {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+            let layer: Value = yaml::parse_document(&text, path, 1)?;
+            layers.push(expect_map(layer, path)?);
+        }
+        let mut assignments = Vec::new();
+        for expression in set_expressions {
+            let parsed = values::parse_set_expression(expression).map_err(|message| {
+                ConfigError::BadSetExpression {
+                    expression: expression.clone(),
+                    message,
+                }
+            })?;
+            assignments.extend(parsed);
+        }
+        Ok(Overrides { layers, assignments })
+    }
+}
+
+impl Spec {
+    /// The values a release's chart is rendered with, before the chart's own defaults.
+    pub fn release_values(&self, release: &ReleaseSpec, overrides: &Overrides) -> Result<Value, ConfigError> {
+        let context = self.release_context(release);
+        let mut merged = Value::Object(Map::new());
+        for source in &release.values {
+            let layer = match source {
+                ValuesSource::Inline(inline) => Some(inline.clone()),
+                ValuesSource::File(path) => read_values_file(
+                    &self.templates,
+                    path,
+                    &release.defined_at,
+                    release.missing_file_handler,
+                    &context,
+                )?,
+            };
+            if let Some(layer) = layer {
+                values::merge(&mut merged, layer);
+            }
+        }
+        for assignment in &release.set {
+            assignment.apply(&mut merged);
+        }
+        for layer in &overrides.layers {
+            values::merge(&mut merged, layer.clone());
+        }
+        for assignment in &overrides.assignments {
+            assignment.apply(&mut merged);
+        }
+        Ok(merged)
+    }
+
+    /// What a release's `*.j2` files see: the environment, and the release itself.
+    fn release_context(&self, release: &ReleaseSpec) -> Value {
+        let mut context = template_context(&self.environment);
+        context["release"] = json!({
+            "name": release.id.name,
+            "namespace": release.id.namespace,
+            "labels": release.labels,
+            "chart": release.chart,
+        });
+        context
+    }
+
+    /// Renders a `*.j2` manifest template of a release's chart directory.
+    pub fn render_manifest_template(
+        &self,
+        path: &Path,
+        text: &str,
+        release: &ReleaseSpec,
+        values: &Value,
+    ) -> Result<String, ConfigError> {
+        let mut context = self.release_context(release);
+        context["values"] = values.clone();
+        self.templates.render(path, text, 1, &context)
+    }
+}
+
+/// Reads one values file, rendering it first when it is a `*.j2` template. A missing file is
+/// an error or a log line, as `handler` says; `at` is where the file was referenced.
+pub fn read_values_file(
+    templates: &Templates,
+    path: &Path,
+    at: &Location,
+    handler: MissingFileHandler,
+    context: &Value,
+) -> Result<Option<Value>, ConfigError> {
+    if !path.exists() {
+        let message = format!("{at}: skipping missing values file {}", path.display());
+        match handler {
+            MissingFileHandler::Error => {
+                return Err(ConfigError::MissingValuesFile {
+                    at: at.clone(),
+                    path: path.to_path_buf(),
+                });
+            }
+            MissingFileHandler::Warn => tracing::warn!("{message}"),
+            MissingFileHandler::Info => tracing::info!("{message}"),
+            MissingFileHandler::Debug => tracing::debug!("{message}"),
+        }
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+    let text = if source::is_template(path) {
+        templates.render(path, &text, 1, context)?
+    } else {
+        text
+    };
+    let value: Value = yaml::parse_document(&text, path, 1)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    expect_map(value, path).map(Some)
+}
+
+fn expect_map(value: Value, path: &Path) -> Result<Value, ConfigError> {
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Ok(Value::Object(Map::new())),
+        other => Err(ConfigError::Invalid {
+            at: Location::new(path, 1, 0),
+            message: format!("a values file must be a map of values, not {}", json_type(&other)),
+        }),
+    }
+}

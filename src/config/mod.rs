@@ -1,0 +1,439 @@
+//! The config stage: releases files, environments and values layering -> `Spec`.
+//!
+//! Files are loaded in two passes, as helmfile does: environments first (from plain files and
+//! from the first document of `*.j2` templates), then the templated rest, rendered with the
+//! chosen environment's values. All files together form one set of releases.
+
+mod error;
+mod layering;
+mod schema;
+mod source;
+mod template;
+pub mod values;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+pub use error::{ConfigError, Location};
+pub use layering::Overrides;
+pub use schema::{MissingFileHandler, RepositoryDoc as Repository};
+
+use layering::read_values_file;
+use schema::{FileDoc, HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
+use source::Document;
+use template::Templates;
+use values::Assignment;
+
+/// The environment every command runs in when `-e` is not given, as in helmfile.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+/// Helm's default wait timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct LoadOptions {
+    /// A releases file or a directory of them; `None` looks for `releases/` then `helmfile.yaml`.
+    pub file: Option<PathBuf>,
+    pub environment: String,
+}
+
+/// Everything the releases files say, resolved for one environment.
+pub struct Spec {
+    pub environment: Environment,
+    pub releases: Vec<ReleaseSpec>,
+    pub repositories: Vec<Repository>,
+    templates: Templates,
+}
+
+pub struct Environment {
+    pub name: String,
+    pub values: Value,
+    pub kube_context: Option<String>,
+}
+
+/// A release's identity within one cluster: Helm's release names are per namespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReleaseId {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ReleaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReleaseSpec {
+    pub id: ReleaseId,
+    pub kube_context: Option<String>,
+    /// The chart as written: a path relative to `base_dir`, or `repo/name`.
+    pub chart: String,
+    pub version: Option<String>,
+    /// The release's own labels over its file's `commonLabels` (implicit ones not included).
+    pub labels: BTreeMap<String, String>,
+    pub needs: Vec<String>,
+    /// `installed: false`: the release must be absent.
+    pub installed: bool,
+    /// False when its `condition` is not true in the environment's values.
+    pub enabled: bool,
+    pub create_namespace: bool,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub atomic: bool,
+    pub values: Vec<ValuesSource>,
+    pub set: Vec<Assignment>,
+    pub api_versions: Vec<String>,
+    pub kube_version: Option<String>,
+    pub missing_file_handler: MissingFileHandler,
+    /// The directory of the releases file: chart and values paths are relative to it.
+    pub base_dir: PathBuf,
+    pub defined_at: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValuesSource {
+    File(PathBuf),
+    Inline(Value),
+}
+
+impl ReleaseSpec {
+    /// The chart's directory when the chart is local: an explicit path, or a relative one
+    /// that exists (helmfile's rule); `None` for `repo/chart` references.
+    pub fn chart_dir(&self) -> Option<PathBuf> {
+        let explicit = self.chart.starts_with("./")
+            || self.chart.starts_with("../")
+            || Path::new(&self.chart).is_absolute();
+        let dir = self.base_dir.join(&self.chart);
+        (explicit || dir.is_dir()).then_some(dir)
+    }
+
+    /// The chart's name, as helmfile's implicit `chart` label: the last path element.
+    pub fn chart_name(&self) -> &str {
+        self.chart
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.chart)
+    }
+
+    /// Whether the release is to exist after a sync.
+    pub fn desired(&self) -> bool {
+        self.installed && self.enabled
+    }
+}
+
+/// One parsed document and where it came from.
+struct Part {
+    file: usize,
+    doc: FileDoc,
+    text: String,
+    first_line: usize,
+}
+
+pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
+    let files = source::discover(options.file.as_deref())?;
+    let templates = Templates::default();
+    let mut parts = Vec::new();
+    // The templated remainder of each `*.j2` file, rendered once the environment is known.
+    let mut deferred: Vec<(usize, String, usize)> = Vec::new();
+
+    let first_pass_context = json!({
+        "environment": {"name": options.environment, "values": {}},
+        "values": {},
+    });
+    for (file_index, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+        let documents = source::split_documents(&text);
+        if source::is_template(path) {
+            let (head, rest) = match documents.as_slice() {
+                [head, second, ..] => (Some(*head), &text[offset_of(&text, second)..]),
+                _ => (None, text.as_str()),
+            };
+            let rest_line = if head.is_some() { documents[1].first_line } else { 1 };
+            if let Some(head) = head {
+                let rendered = templates.render(path, head.text, head.first_line, &first_pass_context)?;
+                parts.push(parse_part(file_index, path, rendered, head.first_line)?);
+            }
+            deferred.push((file_index, rest.to_string(), rest_line));
+        } else {
+            for document in documents {
+                parts.push(parse_part(file_index, path, document.text.to_string(), document.first_line)?);
+            }
+        }
+    }
+
+    let environment = load_environment(&options.environment, &parts, &files, &templates)?;
+
+    let context = template_context(&environment);
+    for (file_index, text, first_line) in deferred {
+        let path = &files[file_index];
+        let rendered = templates.render(path, &text, first_line, &context)?;
+        for document in source::split_documents(&rendered) {
+            let part = parse_part(file_index, path, document.text.to_string(), first_line + document.first_line - 1)?;
+            if !part.doc.environments.is_empty() {
+                return Err(ConfigError::Invalid {
+                    at: Location::new(path, part.first_line, 0),
+                    message: "environments must be declared in the first document of a templated \
+                              file (before `---`), so they are known before the rest is rendered"
+                        .into(),
+                });
+            }
+            parts.push(part);
+        }
+    }
+    parts.sort_by_key(|part| (part.file, part.first_line));
+
+    let settings = file_settings(&parts, files.len());
+    let mut releases = Vec::new();
+    let mut repositories = Vec::new();
+    for part in &mut parts {
+        let path = &files[part.file];
+        let lines = yaml::item_lines(&part.text, "releases");
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (index, doc) in std::mem::take(&mut part.doc.releases).into_iter().enumerate() {
+            let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
+            let at = Location::new(path, line, 0);
+            releases.push(resolve_release(doc, at, &base_dir, &settings[part.file], &environment)?);
+        }
+        repositories.append(&mut part.doc.repositories);
+    }
+    Ok(Spec {
+        environment,
+        releases,
+        repositories,
+        templates,
+    })
+}
+
+fn offset_of(text: &str, document: &Document<'_>) -> usize {
+    document.text.as_ptr() as usize - text.as_ptr() as usize
+}
+
+fn parse_part(file: usize, path: &Path, text: String, first_line: usize) -> Result<Part, ConfigError> {
+    let doc = yaml::parse_document(&text, path, first_line)?;
+    Ok(Part {
+        file,
+        doc,
+        text,
+        first_line,
+    })
+}
+
+/// Merges the chosen environment's declarations across all files and loads its values.
+fn load_environment(
+    name: &str,
+    parts: &[Part],
+    files: &[PathBuf],
+    templates: &Templates,
+) -> Result<Environment, ConfigError> {
+    let declarations: Vec<(&Part, &schema::EnvironmentDoc)> = parts
+        .iter()
+        .filter_map(|part| part.doc.environments.get(name).map(|env| (part, env)))
+        .collect();
+    if declarations.is_empty() && name != DEFAULT_ENVIRONMENT {
+        let mut known: Vec<String> = parts
+            .iter()
+            .flat_map(|part| part.doc.environments.keys().cloned())
+            .collect();
+        known.sort();
+        known.dedup();
+        return Err(ConfigError::UnknownEnvironment {
+            name: name.to_string(),
+            known,
+        });
+    }
+    let mut environment = Environment {
+        name: name.to_string(),
+        values: Value::Object(Map::new()),
+        kube_context: None,
+    };
+    for (part, declaration) in declarations {
+        let path = &files[part.file];
+        let base_dir = path.parent().unwrap_or(Path::new(""));
+        let handler = declaration
+            .missing_file_handler
+            .or(part.doc.missing_file_handler)
+            .unwrap_or_default();
+        let at = Location::new(path, part.first_line, 0);
+        for entry in &declaration.values {
+            let layer = match entry {
+                ValuesEntry::Inline(inline) => Some(inline.clone()),
+                ValuesEntry::File(file) => {
+                    let context = template_context(&environment);
+                    read_values_file(templates, &base_dir.join(file), &at, handler, &context)?
+                }
+            };
+            if let Some(layer) = layer {
+                values::merge(&mut environment.values, layer);
+            }
+        }
+        if declaration.kube_context.is_some() {
+            environment.kube_context.clone_from(&declaration.kube_context);
+        }
+    }
+    Ok(environment)
+}
+
+fn template_context(environment: &Environment) -> Value {
+    json!({
+        "environment": {
+            "name": environment.name,
+            "values": environment.values,
+            "kubeContext": environment.kube_context,
+        },
+        "values": environment.values,
+    })
+}
+
+/// What a file says for all its releases, gathered over its documents.
+#[derive(Default)]
+struct FileSettings {
+    helm_defaults: HelmDefaultsDoc,
+    common_labels: BTreeMap<String, String>,
+    missing_file_handler: MissingFileHandler,
+    api_versions: Vec<String>,
+    kube_version: Option<String>,
+}
+
+fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
+    let mut settings: Vec<FileSettings> = (0..file_count).map(|_| FileSettings::default()).collect();
+    for part in parts {
+        let s = &mut settings[part.file];
+        let doc = &part.doc;
+        if let Some(d) = &doc.helm_defaults {
+            let h = &mut s.helm_defaults;
+            h.wait = d.wait.or(h.wait);
+            h.timeout = d.timeout.or(h.timeout);
+            h.atomic = d.atomic.or(h.atomic);
+            h.create_namespace = d.create_namespace.or(h.create_namespace);
+            h.kube_context = d.kube_context.clone().or(h.kube_context.take());
+        }
+        s.common_labels.extend(doc.common_labels.clone());
+        if let Some(handler) = doc.missing_file_handler {
+            s.missing_file_handler = handler;
+        }
+        s.api_versions.extend(doc.api_versions.iter().cloned());
+        if doc.kube_version.is_some() {
+            s.kube_version.clone_from(&doc.kube_version);
+        }
+    }
+    settings
+}
+
+fn resolve_release(
+    doc: ReleaseDoc,
+    at: Location,
+    base_dir: &Path,
+    settings: &FileSettings,
+    environment: &Environment,
+) -> Result<ReleaseSpec, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        at: at.clone(),
+        message,
+    };
+    check_name(&doc.name, 53, true).map_err(|why| invalid(format!("release name `{}` {why}", doc.name)))?;
+    let namespace = doc.namespace.unwrap_or_else(|| "default".to_string());
+    check_name(&namespace, 63, false).map_err(|why| invalid(format!("namespace `{namespace}` {why}")))?;
+    if doc.chart.trim().is_empty() {
+        return Err(invalid(format!("release `{}` has an empty chart", doc.name)));
+    }
+    let enabled = match &doc.condition {
+        None => true,
+        Some(condition) => match values::lookup(&environment.values, condition) {
+            Some(value) => value == &Value::Bool(true),
+            None => {
+                return Err(invalid(format!(
+                    "condition `{condition}`: the values of environment `{}` have no such key",
+                    environment.name
+                )));
+            }
+        },
+    };
+    let set = doc
+        .set
+        .iter()
+        .map(|entry| {
+            let path = values::parse_path(&entry.name).map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
+            let value = match (&entry.value, &entry.values) {
+                (_, Some(list)) => Value::Array(list.iter().map(|v| values::typed_value(&values::scalar_text(v))).collect()),
+                (Some(Value::Array(_) | Value::Object(_)), None) => {
+                    return Err(invalid(format!(
+                        "set `{}`: `value` must be a scalar; use `values` for a list",
+                        entry.name
+                    )));
+                }
+                (Some(value), None) => values::typed_value(&values::scalar_text(value)),
+                (None, None) => return Err(invalid(format!("set `{}` has neither `value` nor `values`", entry.name))),
+            };
+            Ok(Assignment { path, value })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let mut labels = settings.common_labels.clone();
+    labels.extend(doc.labels);
+    let defaults = &settings.helm_defaults;
+    Ok(ReleaseSpec {
+        id: ReleaseId {
+            namespace,
+            name: doc.name,
+        },
+        kube_context: doc
+            .kube_context
+            .or_else(|| defaults.kube_context.clone())
+            .or_else(|| environment.kube_context.clone()),
+        chart: doc.chart,
+        version: doc.version,
+        labels,
+        needs: doc.needs,
+        installed: doc.installed.unwrap_or(true),
+        enabled,
+        create_namespace: doc.create_namespace.or(defaults.create_namespace).unwrap_or(true),
+        wait: doc.wait.or(defaults.wait).unwrap_or(true),
+        timeout: doc
+            .timeout
+            .or(defaults.timeout)
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
+        values: doc
+            .values
+            .into_iter()
+            .map(|entry| match entry {
+                ValuesEntry::File(file) => ValuesSource::File(base_dir.join(file)),
+                ValuesEntry::Inline(inline) => ValuesSource::Inline(inline),
+            })
+            .collect(),
+        set,
+        api_versions: settings.api_versions.clone(),
+        kube_version: settings.kube_version.clone(),
+        missing_file_handler: doc.missing_file_handler.unwrap_or(settings.missing_file_handler),
+        base_dir: base_dir.to_path_buf(),
+        defined_at: at,
+    })
+}
+
+/// DNS-1123 names, as Kubernetes requires of namespaces and Helm of release names
+/// (which may also contain dots).
+fn check_name(name: &str, max: usize, dots: bool) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.len() > max {
+        return Err(format!("is longer than {max} characters"));
+    }
+    let labels: Vec<&str> = if dots { name.split('.').collect() } else { vec![name] };
+    let valid = labels.iter().all(|label| {
+        !label.is_empty()
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err("must be lowercase letters, digits and `-`, starting and ending with a letter or digit".into())
+    }
+}

@@ -1,0 +1,143 @@
+//! The releases file as written: helmfile's schema (the non-templated subset), read strictly.
+//!
+//! These types mirror the file; `config::load` turns them into resolved `ReleaseSpec`s.
+//! Every struct denies unknown keys so a typo is an error with a line, not a silent no-op.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FileDoc {
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentDoc>,
+    #[serde(default)]
+    pub releases: Vec<ReleaseDoc>,
+    pub helm_defaults: Option<HelmDefaultsDoc>,
+    #[serde(default)]
+    pub repositories: Vec<RepositoryDoc>,
+    pub missing_file_handler: Option<MissingFileHandler>,
+    #[serde(default)]
+    pub common_labels: BTreeMap<String, String>,
+    /// Holds YAML anchors for releases to merge (`<<: *default`); helmfile ignores it too.
+    #[serde(default, rename = "templates")]
+    _templates: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub api_versions: Vec<String>,
+    pub kube_version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentDoc {
+    #[serde(default)]
+    pub values: Vec<ValuesEntry>,
+    pub kube_context: Option<String>,
+    pub missing_file_handler: Option<MissingFileHandler>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReleaseDoc {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub chart: String,
+    pub version: Option<String>,
+    #[serde(default)]
+    pub values: Vec<ValuesEntry>,
+    #[serde(default)]
+    pub set: Vec<SetDoc>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub needs: Vec<String>,
+    pub installed: Option<bool>,
+    pub condition: Option<String>,
+    pub create_namespace: Option<bool>,
+    pub wait: Option<bool>,
+    pub timeout: Option<u64>,
+    pub atomic: Option<bool>,
+    pub kube_context: Option<String>,
+    pub missing_file_handler: Option<MissingFileHandler>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HelmDefaultsDoc {
+    pub wait: Option<bool>,
+    pub timeout: Option<u64>,
+    pub atomic: Option<bool>,
+    pub create_namespace: Option<bool>,
+    pub kube_context: Option<String>,
+}
+
+/// Kept for the chart-fetching stage; credentials are never logged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RepositoryDoc {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub oci: bool,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    #[serde(default, rename = "insecureSkipTLSVerify")]
+    pub insecure_skip_tls_verify: bool,
+    #[serde(default)]
+    pub pass_credentials: bool,
+}
+
+/// A `set` entry: `value` for one value, `values` for a list (helm's `{a,b}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetDoc {
+    pub name: String,
+    pub value: Option<Value>,
+    pub values: Option<Vec<Value>>,
+}
+
+/// What to do when a values file is missing, as helmfile's `missingFileHandler`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum MissingFileHandler {
+    #[default]
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+/// One entry of a `values:` list: a file path, or values written inline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValuesEntry {
+    File(String),
+    Inline(Value),
+}
+
+impl<'de> Deserialize<'de> for ValuesEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(path) => Ok(ValuesEntry::File(path)),
+            map @ Value::Object(_) => Ok(ValuesEntry::Inline(map)),
+            other => Err(serde::de::Error::custom(format!(
+                "a values entry is a file path or a map of values, not {}",
+                json_type(&other)
+            ))),
+        }
+    }
+}
+
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}

@@ -1,0 +1,118 @@
+//! Finding releases files and cutting them into YAML documents.
+
+use std::path::{Path, PathBuf};
+
+use super::error::ConfigError;
+
+/// The releases files to load, in order: `path` itself, or a directory's `*.yaml`,
+/// `*.yml` and their `.j2` templates in lexical order. Without `path`, `releases/` in the
+/// working directory, else `helmfile.yaml`.
+pub fn discover(path: Option<&Path>) -> Result<Vec<PathBuf>, ConfigError> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
+        None if Path::new("releases").is_dir() => PathBuf::from("releases"),
+        None if Path::new("helmfile.yaml").is_file() => PathBuf::from("helmfile.yaml"),
+        None => {
+            return Err(ConfigError::NoReleasesFile {
+                dir: std::env::current_dir().unwrap_or_default(),
+            });
+        }
+    };
+    if !path.is_dir() {
+        // Reading it reports a missing file with its path.
+        return Ok(vec![path]);
+    }
+    let entries = std::fs::read_dir(&path).map_err(|e| ConfigError::io(&path, e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ConfigError::io(&path, e))?;
+        let file = entry.path();
+        if file.is_file() && is_releases_file(&file) {
+            files.push(file);
+        }
+    }
+    if files.is_empty() {
+        return Err(ConfigError::EmptyDirectory { dir: path });
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_releases_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(".j2").unwrap_or(name);
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// Whether a file is a minijinja template to render before parsing.
+pub fn is_template(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "j2")
+}
+
+/// One YAML document of a file: its text and the file line it starts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document<'a> {
+    pub first_line: usize,
+    pub text: &'a str,
+}
+
+/// Cuts a multi-document YAML stream at its `---` lines. A leading `---` starts the
+/// first document rather than making an empty one.
+pub fn split_documents(text: &str) -> Vec<Document<'_>> {
+    let mut documents = Vec::new();
+    let mut start = 0;
+    let mut first_line = 1;
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let is_marker = line
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.trim().is_empty() || rest.starts_with(" #"));
+        if is_marker {
+            if offset > start || !documents.is_empty() {
+                documents.push(Document {
+                    first_line,
+                    text: &text[start..offset],
+                });
+            }
+            start = offset + line.len();
+            first_line = index + 2;
+        }
+        offset += line.len();
+    }
+    documents.push(Document {
+        first_line,
+        text: &text[start..],
+    });
+    documents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_markers_and_keeps_line_numbers() {
+        let docs = split_documents("a: 1\n---\nb: 2\nc: 3\n--- # two\nd: 4\n");
+        let got: Vec<_> = docs.iter().map(|d| (d.first_line, d.text)).collect();
+        assert_eq!(got, vec![(1, "a: 1\n"), (3, "b: 2\nc: 3\n"), (6, "d: 4\n")]);
+    }
+
+    #[test]
+    fn a_leading_marker_does_not_make_an_empty_document() {
+        let docs = split_documents("---\na: 1\n");
+        assert_eq!(docs, vec![Document { first_line: 2, text: "a: 1\n" }]);
+    }
+
+    #[test]
+    fn dashes_inside_text_are_not_markers() {
+        assert_eq!(split_documents("a: |\n  ---\nb: ---x\n").len(), 1);
+    }
+
+    #[test]
+    fn recognizes_releases_files() {
+        assert!(is_releases_file(Path::new("r/apps.yaml.j2")));
+        assert!(is_releases_file(Path::new("r/infra.yml")));
+        assert!(!is_releases_file(Path::new("r/README.md")));
+        assert!(is_template(Path::new("apps.yaml.j2")));
+    }
+}

@@ -1,0 +1,332 @@
+//! Values trees with Helm's semantics: how layers merge and how `--set` paths write.
+//!
+//! Layers merge as Helm merges several `-f` files: maps merge key by key, anything else
+//! (lists, scalars, `null`) replaces. A `null` is kept, so that Helm, coalescing the result
+//! with the chart's defaults, removes that default exactly as it would with the files apart.
+
+use serde_json::{Map, Value};
+
+/// Merges `overlay` into `base`.
+pub fn merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing @ Value::Object(_)) if value.is_object() => merge(existing, value),
+                    _ => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// One step of a `--set` path: `a.b[2]` is `Key(a), Key(b), Index(2)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// One `path=value` assignment of a `--set` expression or a release's `set` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub path: Vec<PathStep>,
+    pub value: Value,
+}
+
+impl Assignment {
+    /// Writes the value at its path, creating maps and padding lists with `null` as Helm does.
+    pub fn apply(&self, root: &mut Value) {
+        let mut node = root;
+        for step in &self.path {
+            node = match step {
+                PathStep::Key(key) => {
+                    if !node.is_object() {
+                        *node = Value::Object(Map::new());
+                    }
+                    let map = node.as_object_mut().expect("made a map above");
+                    map.entry(key.clone()).or_insert(Value::Null)
+                }
+                PathStep::Index(index) => {
+                    if !node.is_array() {
+                        *node = Value::Array(Vec::new());
+                    }
+                    let list = node.as_array_mut().expect("made a list above");
+                    if list.len() <= *index {
+                        list.resize(index + 1, Value::Null);
+                    }
+                    &mut list[*index]
+                }
+            };
+        }
+        *node = self.value.clone();
+    }
+}
+
+/// Parses a key path: dots separate keys, `\.` is a literal dot, `[n]` indexes a list.
+pub fn parse_path(text: &str) -> Result<Vec<PathStep>, String> {
+    let mut steps = Vec::new();
+    let mut key = String::new();
+    let mut chars = text.chars().peekable();
+    // True right after `]`, where a key may not follow without a dot.
+    let mut after_index = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) => key.push(escaped),
+                None => return Err("path ends with a lone `\\`".into()),
+            },
+            '.' => {
+                if key.is_empty() && !after_index {
+                    return Err(format!("empty key in path `{text}`"));
+                }
+                if !key.is_empty() {
+                    steps.push(PathStep::Key(std::mem::take(&mut key)));
+                }
+                after_index = false;
+            }
+            '[' => {
+                if !key.is_empty() {
+                    steps.push(PathStep::Key(std::mem::take(&mut key)));
+                } else if steps.is_empty() {
+                    return Err(format!("path `{text}` starts with an index"));
+                }
+                let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+                let index = digits
+                    .parse::<usize>()
+                    .map_err(|_| format!("`[{digits}]` in `{text}` is not a list index"))?;
+                steps.push(PathStep::Index(index));
+                after_index = true;
+            }
+            c if after_index => return Err(format!("expected `.` or `[` after `]` in `{text}`, found `{c}`")),
+            c => key.push(c),
+        }
+    }
+    if !key.is_empty() {
+        steps.push(PathStep::Key(key));
+    } else if !after_index {
+        return Err(format!("empty key in path `{text}`"));
+    }
+    Ok(steps)
+}
+
+/// Helm's typing of a `--set` value: booleans, null and base-10 integers without a
+/// leading zero are typed; everything else, floats included, stays a string.
+pub fn typed_value(text: &str) -> Value {
+    if text.eq_ignore_ascii_case("true") {
+        Value::Bool(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Value::Bool(false)
+    } else if text.eq_ignore_ascii_case("null") {
+        Value::Null
+    } else if text == "0" {
+        Value::from(0)
+    } else if !text.starts_with('0') {
+        text.parse::<i64>()
+            .map_or_else(|_| Value::String(text.to_string()), Value::from)
+    } else {
+        Value::String(text.to_string())
+    }
+}
+
+/// Parses a `--set` expression with Helm's syntax: `a=1,b.c=x,list={a,b}`; `\,` and `\=`
+/// escape.
+pub fn parse_set_expression(expression: &str) -> Result<Vec<Assignment>, String> {
+    split_unescaped(expression, ',', true)
+        .into_iter()
+        .map(|pair| {
+            let (path, value) = split_once_unescaped(&pair, '=')
+                .ok_or_else(|| format!("`{pair}` is not of the form key=value"))?;
+            let value = match value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                Some("") => Value::Array(Vec::new()),
+                Some(items) => Value::Array(
+                    split_unescaped(items, ',', false)
+                        .iter()
+                        .map(|item| typed_value(&unescape(item)))
+                        .collect(),
+                ),
+                None => typed_value(&unescape(value)),
+            };
+            Ok(Assignment {
+                path: parse_path(path)?,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Splits on `separator` outside `{...}` (when `braces`) and not after a backslash; keeps
+/// escapes for the next stage.
+fn split_unescaped(text: &str, separator: char, braces: bool) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            '{' if braces => {
+                depth += 1;
+                current.push(c);
+            }
+            '}' if braces => {
+                depth = depth.saturating_sub(1);
+                current.push(c);
+            }
+            c if c == separator && depth == 0 => parts.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+fn split_once_unescaped(text: &str, separator: char) -> Option<(&str, &str)> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            c if c == separator && !escaped => return Some((&text[..i], &text[i + 1..])),
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Renders a YAML scalar as the string Go's `fmt` would give, which helmfile passes to
+/// `helm --set`.
+pub fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Looks up a dotted path (no escapes) in a values tree.
+pub fn lookup<'v>(root: &'v Value, dotted: &str) -> Option<&'v Value> {
+    dotted
+        .split('.')
+        .try_fold(root, |node, key| node.as_object()?.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn merged(layers: &[Value]) -> Value {
+        let mut base = Value::Object(Map::new());
+        for layer in layers {
+            merge(&mut base, layer.clone());
+        }
+        base
+    }
+
+    #[test]
+    fn maps_merge_deeply_and_lists_replace() {
+        let out = merged(&[
+            json!({"a": {"b": 1, "c": [1, 2]}, "d": "x"}),
+            json!({"a": {"c": [3], "e": true}}),
+        ]);
+        assert_eq!(out, json!({"a": {"b": 1, "c": [3], "e": true}, "d": "x"}));
+    }
+
+    #[test]
+    fn null_replaces_and_is_kept_for_helm_to_remove_defaults() {
+        let out = merged(&[json!({"a": {"b": 1}}), json!({"a": null})]);
+        assert_eq!(out, json!({"a": null}));
+        let out = merged(&[json!({"a": null}), json!({"a": {"b": 1}})]);
+        assert_eq!(out, json!({"a": {"b": 1}}));
+    }
+
+    #[test]
+    fn a_map_replaces_a_scalar_and_back() {
+        assert_eq!(
+            merged(&[json!({"a": 1}), json!({"a": {"b": 2}})]),
+            json!({"a": {"b": 2}})
+        );
+        assert_eq!(merged(&[json!({"a": {"b": 2}}), json!({"a": 1})]), json!({"a": 1}));
+    }
+
+    #[test]
+    fn set_values_are_typed_as_helm_types_them() {
+        assert_eq!(typed_value("true"), json!(true));
+        assert_eq!(typed_value("FALSE"), json!(false));
+        assert_eq!(typed_value("null"), Value::Null);
+        assert_eq!(typed_value("0"), json!(0));
+        assert_eq!(typed_value("42"), json!(42));
+        assert_eq!(typed_value("-7"), json!(-7));
+        assert_eq!(typed_value("007"), json!("007"));
+        assert_eq!(typed_value("1.5"), json!("1.5"));
+        assert_eq!(typed_value("abc"), json!("abc"));
+    }
+
+    #[test]
+    fn set_expressions_parse_with_helm_syntax() {
+        let mut root = json!({});
+        for a in parse_set_expression(r"a.b=1,c={x,y},d\.e=f\,g,list[1].k=v").unwrap() {
+            a.apply(&mut root);
+        }
+        assert_eq!(
+            root,
+            json!({"a": {"b": 1}, "c": ["x", "y"], "d.e": "f,g", "list": [null, {"k": "v"}]})
+        );
+    }
+
+    #[test]
+    fn set_null_keeps_the_key_as_null() {
+        let mut root = json!({"a": {"b": 1}});
+        for a in parse_set_expression("a.b=null").unwrap() {
+            a.apply(&mut root);
+        }
+        assert_eq!(root, json!({"a": {"b": null}}));
+    }
+
+    #[test]
+    fn bad_set_expressions_are_errors() {
+        assert!(parse_set_expression("novalue").is_err());
+        assert!(parse_set_expression("a..b=1").is_err());
+        assert!(parse_set_expression("a[x]=1").is_err());
+        assert!(parse_set_expression("=1").is_err());
+        assert!(parse_set_expression("[0]=1").is_err());
+    }
+
+    #[test]
+    fn lookup_follows_dots() {
+        let v = json!({"monitoring": {"enabled": true}});
+        assert_eq!(lookup(&v, "monitoring.enabled"), Some(&json!(true)));
+        assert_eq!(lookup(&v, "monitoring.missing"), None);
+        assert_eq!(lookup(&v, "monitoring.enabled.deeper"), None);
+    }
+
+    #[test]
+    fn scalars_print_as_go_prints_them() {
+        assert_eq!(scalar_text(&json!(3)), "3");
+        assert_eq!(scalar_text(&json!(true)), "true");
+        assert_eq!(scalar_text(&json!("x")), "x");
+    }
+}
