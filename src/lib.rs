@@ -4,3 +4,4 @@
 //! -> `render` (charts -> manifests) -> `report` (what the user sees). `cli` wires them.
 
 pub mod config;
+pub mod plan;

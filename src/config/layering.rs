@@ -20,7 +20,10 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    pub fn from_args(values_files: &[PathBuf], set_expressions: &[String]) -> Result<Self, ConfigError> {
+    pub fn from_args(
+        values_files: &[PathBuf],
+        set_expressions: &[String],
+    ) -> Result<Self, ConfigError> {
         let mut layers = Vec::new();
         for path in values_files {
             let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
@@ -37,13 +40,20 @@ impl Overrides {
             })?;
             assignments.extend(parsed);
         }
-        Ok(Overrides { layers, assignments })
+        Ok(Overrides {
+            layers,
+            assignments,
+        })
     }
 }
 
 impl Spec {
     /// The values a release's chart is rendered with, before the chart's own defaults.
-    pub fn release_values(&self, release: &ReleaseSpec, overrides: &Overrides) -> Result<Value, ConfigError> {
+    pub fn release_values(
+        &self,
+        release: &ReleaseSpec,
+        overrides: &Overrides,
+    ) -> Result<Value, ConfigError> {
         let context = self.release_context(release);
         let mut merged = Value::Object(Map::new());
         for source in &release.values {
@@ -142,7 +152,10 @@ fn expect_map(value: Value, path: &Path) -> Result<Value, ConfigError> {
         Value::Null => Ok(Value::Object(Map::new())),
         other => Err(ConfigError::Invalid {
             at: Location::new(path, 1, 0),
-            message: format!("a values file must be a map of values, not {}", json_type(&other)),
+            message: format!(
+                "a values file must be a map of values, not {}",
+                json_type(&other)
+            ),
         }),
     }
 }

@@ -154,15 +154,25 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                 [head, second, ..] => (Some(*head), &text[offset_of(&text, second)..]),
                 _ => (None, text.as_str()),
             };
-            let rest_line = if head.is_some() { documents[1].first_line } else { 1 };
+            let rest_line = if head.is_some() {
+                documents[1].first_line
+            } else {
+                1
+            };
             if let Some(head) = head {
-                let rendered = templates.render(path, head.text, head.first_line, &first_pass_context)?;
+                let rendered =
+                    templates.render(path, head.text, head.first_line, &first_pass_context)?;
                 parts.push(parse_part(file_index, path, rendered, head.first_line)?);
             }
             deferred.push((file_index, rest.to_string(), rest_line));
         } else {
             for document in documents {
-                parts.push(parse_part(file_index, path, document.text.to_string(), document.first_line)?);
+                parts.push(parse_part(
+                    file_index,
+                    path,
+                    document.text.to_string(),
+                    document.first_line,
+                )?);
             }
         }
     }
@@ -174,7 +184,12 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         let path = &files[file_index];
         let rendered = templates.render(path, &text, first_line, &context)?;
         for document in source::split_documents(&rendered) {
-            let part = parse_part(file_index, path, document.text.to_string(), first_line + document.first_line - 1)?;
+            let part = parse_part(
+                file_index,
+                path,
+                document.text.to_string(),
+                first_line + document.first_line - 1,
+            )?;
             if !part.doc.environments.is_empty() {
                 return Err(ConfigError::Invalid {
                     at: Location::new(path, part.first_line, 0),
@@ -195,10 +210,19 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         let path = &files[part.file];
         let lines = yaml::item_lines(&part.text, "releases");
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for (index, doc) in std::mem::take(&mut part.doc.releases).into_iter().enumerate() {
+        for (index, doc) in std::mem::take(&mut part.doc.releases)
+            .into_iter()
+            .enumerate()
+        {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
-            releases.push(resolve_release(doc, at, &base_dir, &settings[part.file], &environment)?);
+            releases.push(resolve_release(
+                doc,
+                at,
+                &base_dir,
+                &settings[part.file],
+                &environment,
+            )?);
         }
         repositories.append(&mut part.doc.repositories);
     }
@@ -214,7 +238,12 @@ fn offset_of(text: &str, document: &Document<'_>) -> usize {
     document.text.as_ptr() as usize - text.as_ptr() as usize
 }
 
-fn parse_part(file: usize, path: &Path, text: String, first_line: usize) -> Result<Part, ConfigError> {
+fn parse_part(
+    file: usize,
+    path: &Path,
+    text: String,
+    first_line: usize,
+) -> Result<Part, ConfigError> {
     let doc = yaml::parse_document(&text, path, first_line)?;
     Ok(Part {
         file,
@@ -273,7 +302,9 @@ fn load_environment(
             }
         }
         if declaration.kube_context.is_some() {
-            environment.kube_context.clone_from(&declaration.kube_context);
+            environment
+                .kube_context
+                .clone_from(&declaration.kube_context);
         }
     }
     Ok(environment)
@@ -301,7 +332,8 @@ struct FileSettings {
 }
 
 fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
-    let mut settings: Vec<FileSettings> = (0..file_count).map(|_| FileSettings::default()).collect();
+    let mut settings: Vec<FileSettings> =
+        (0..file_count).map(|_| FileSettings::default()).collect();
     for part in parts {
         let s = &mut settings[part.file];
         let doc = &part.doc;
@@ -336,11 +368,16 @@ fn resolve_release(
         at: at.clone(),
         message,
     };
-    check_name(&doc.name, 53, true).map_err(|why| invalid(format!("release name `{}` {why}", doc.name)))?;
+    check_name(&doc.name, 53, true)
+        .map_err(|why| invalid(format!("release name `{}` {why}", doc.name)))?;
     let namespace = doc.namespace.unwrap_or_else(|| "default".to_string());
-    check_name(&namespace, 63, false).map_err(|why| invalid(format!("namespace `{namespace}` {why}")))?;
+    check_name(&namespace, 63, false)
+        .map_err(|why| invalid(format!("namespace `{namespace}` {why}")))?;
     if doc.chart.trim().is_empty() {
-        return Err(invalid(format!("release `{}` has an empty chart", doc.name)));
+        return Err(invalid(format!(
+            "release `{}` has an empty chart",
+            doc.name
+        )));
     }
     let enabled = match &doc.condition {
         None => true,
@@ -358,9 +395,14 @@ fn resolve_release(
         .set
         .iter()
         .map(|entry| {
-            let path = values::parse_path(&entry.name).map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
+            let path = values::parse_path(&entry.name)
+                .map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
             let value = match (&entry.value, &entry.values) {
-                (_, Some(list)) => Value::Array(list.iter().map(|v| values::typed_value(&values::scalar_text(v))).collect()),
+                (_, Some(list)) => Value::Array(
+                    list.iter()
+                        .map(|v| values::typed_value(&values::scalar_text(v)))
+                        .collect(),
+                ),
                 (Some(Value::Array(_) | Value::Object(_)), None) => {
                     return Err(invalid(format!(
                         "set `{}`: `value` must be a scalar; use `values` for a list",
@@ -368,7 +410,12 @@ fn resolve_release(
                     )));
                 }
                 (Some(value), None) => values::typed_value(&values::scalar_text(value)),
-                (None, None) => return Err(invalid(format!("set `{}` has neither `value` nor `values`", entry.name))),
+                (None, None) => {
+                    return Err(invalid(format!(
+                        "set `{}` has neither `value` nor `values`",
+                        entry.name
+                    )));
+                }
             };
             Ok(Assignment { path, value })
         })
@@ -391,7 +438,10 @@ fn resolve_release(
         needs: doc.needs,
         installed: doc.installed.unwrap_or(true),
         enabled,
-        create_namespace: doc.create_namespace.or(defaults.create_namespace).unwrap_or(true),
+        create_namespace: doc
+            .create_namespace
+            .or(defaults.create_namespace)
+            .unwrap_or(true),
         wait: doc.wait.or(defaults.wait).unwrap_or(true),
         timeout: doc
             .timeout
@@ -409,7 +459,9 @@ fn resolve_release(
         set,
         api_versions: settings.api_versions.clone(),
         kube_version: settings.kube_version.clone(),
-        missing_file_handler: doc.missing_file_handler.unwrap_or(settings.missing_file_handler),
+        missing_file_handler: doc
+            .missing_file_handler
+            .unwrap_or(settings.missing_file_handler),
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
     })
@@ -424,16 +476,25 @@ fn check_name(name: &str, max: usize, dots: bool) -> Result<(), String> {
     if name.len() > max {
         return Err(format!("is longer than {max} characters"));
     }
-    let labels: Vec<&str> = if dots { name.split('.').collect() } else { vec![name] };
+    let labels: Vec<&str> = if dots {
+        name.split('.').collect()
+    } else {
+        vec![name]
+    };
     let valid = labels.iter().all(|label| {
         !label.is_empty()
-            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
     if valid {
         Ok(())
     } else {
-        Err("must be lowercase letters, digits and `-`, starting and ending with a letter or digit".into())
+        Err(
+            "must be lowercase letters, digits and `-`, starting and ending with a letter or digit"
+                .into(),
+        )
     }
 }

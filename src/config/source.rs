@@ -100,7 +100,13 @@ mod tests {
     #[test]
     fn a_leading_marker_does_not_make_an_empty_document() {
         let docs = split_documents("---\na: 1\n");
-        assert_eq!(docs, vec![Document { first_line: 2, text: "a: 1\n" }]);
+        assert_eq!(
+            docs,
+            vec![Document {
+                first_line: 2,
+                text: "a: 1\n"
+            }]
+        );
     }
 
     #[test]

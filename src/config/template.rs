@@ -81,10 +81,7 @@ fn excerpt(source: &str, line: usize, span: Option<std::ops::Range<usize>>) -> O
 
 /// `env("NAME")` or `env("NAME", "default")`: the variable, else the default, else "".
 fn env_var(name: String, default: Option<String>) -> String {
-    std::env::var(&name)
-        .ok()
-        .or(default)
-        .unwrap_or_default()
+    std::env::var(&name).ok().or(default).unwrap_or_default()
 }
 
 fn required_env(name: String) -> Result<String, Error> {
@@ -151,9 +148,19 @@ mod tests {
 
     #[test]
     fn undefined_is_an_error_with_line_and_expression() {
-        let err = render("a: 1\nb: {{ values.missing.deeper }}\n", json!({"values": {}})).unwrap_err();
-        assert!(err.starts_with("t.yaml.j2:2: template error: undefined value"), "{err}");
-        assert!(err.contains("\n    b: {{ values.missing.deeper }}\n"), "{err}");
+        let err = render(
+            "a: 1\nb: {{ values.missing.deeper }}\n",
+            json!({"values": {}}),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("t.yaml.j2:2: template error: undefined value"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\n    b: {{ values.missing.deeper }}\n"),
+            "{err}"
+        );
         assert!(err.ends_with("\n                ^^^^^^^^^^^^^^^"), "{err}");
     }
 
@@ -169,10 +176,17 @@ mod tests {
 
     #[test]
     fn required_fails_with_the_message() {
-        let err = render("{{ required(values.pw, 'set a password') }}", json!({"values": {"pw": ""}}))
-            .unwrap_err();
+        let err = render(
+            "{{ required(values.pw, 'set a password') }}",
+            json!({"values": {"pw": ""}}),
+        )
+        .unwrap_err();
         assert!(err.contains("set a password"), "{err}");
-        let ok = render("{{ required(values.pw, 'x') }}", json!({"values": {"pw": "p"}})).unwrap();
+        let ok = render(
+            "{{ required(values.pw, 'x') }}",
+            json!({"values": {"pw": "p"}}),
+        )
+        .unwrap();
         assert_eq!(ok, "p");
     }
 

@@ -12,7 +12,9 @@ pub fn merge(base: &mut Value, overlay: Value) {
         (Value::Object(base), Value::Object(overlay)) => {
             for (key, value) in overlay {
                 match base.get_mut(&key) {
-                    Some(existing @ Value::Object(_)) if value.is_object() => merge(existing, value),
+                    Some(existing @ Value::Object(_)) if value.is_object() => {
+                        merge(existing, value)
+                    }
                     _ => {
                         base.insert(key, value);
                     }
@@ -101,7 +103,11 @@ pub fn parse_path(text: &str) -> Result<Vec<PathStep>, String> {
                 steps.push(PathStep::Index(index));
                 after_index = true;
             }
-            c if after_index => return Err(format!("expected `.` or `[` after `]` in `{text}`, found `{c}`")),
+            c if after_index => {
+                return Err(format!(
+                    "expected `.` or `[` after `]` in `{text}`, found `{c}`"
+                ));
+            }
             c => key.push(c),
         }
     }
@@ -269,7 +275,10 @@ mod tests {
             merged(&[json!({"a": 1}), json!({"a": {"b": 2}})]),
             json!({"a": {"b": 2}})
         );
-        assert_eq!(merged(&[json!({"a": {"b": 2}}), json!({"a": 1})]), json!({"a": 1}));
+        assert_eq!(
+            merged(&[json!({"a": {"b": 2}}), json!({"a": 1})]),
+            json!({"a": 1})
+        );
     }
 
     #[test]

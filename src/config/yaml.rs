@@ -167,12 +167,17 @@ pub fn item_lines(text: &str, key: &str) -> Vec<usize> {
             && root_key.as_deref() == Some(key);
         let starts_node = matches!(
             event,
-            Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+            Event::Scalar(..)
+                | Event::Alias(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
         );
         if in_target && starts_node {
             lines.push(mark.line());
         }
-        if let ([Frame::Map { expect_key: true }], Event::Scalar(name, ..)) = (stack.as_slice(), &event) {
+        if let ([Frame::Map { expect_key: true }], Event::Scalar(name, ..)) =
+            (stack.as_slice(), &event)
+        {
             root_key = Some(name.clone());
         }
         match event {
@@ -290,7 +295,10 @@ mod tests {
         let text = "items:\n  - name: a\n    count: many\n";
         let message = error(text);
         assert!(message.starts_with("f.yaml:3:"), "{message}");
-        assert!(message.contains("items[0].count: invalid type"), "{message}");
+        assert!(
+            message.contains("items[0].count: invalid type"),
+            "{message}"
+        );
     }
 
     #[test]
