@@ -5,3 +5,7 @@
 
 pub mod config;
 pub mod plan;
+pub mod render;
+pub mod report;
+
+pub mod cli;

@@ -108,7 +108,7 @@ impl ReleaseSpec {
         let explicit = self.chart.starts_with("./")
             || self.chart.starts_with("../")
             || Path::new(&self.chart).is_absolute();
-        let dir = self.base_dir.join(&self.chart);
+        let dir = source::join(&self.base_dir, &self.chart);
         (explicit || dir.is_dir()).then_some(dir)
     }
 
@@ -294,7 +294,13 @@ fn load_environment(
                 ValuesEntry::Inline(inline) => Some(inline.clone()),
                 ValuesEntry::File(file) => {
                     let context = template_context(&environment);
-                    read_values_file(templates, &base_dir.join(file), &at, handler, &context)?
+                    read_values_file(
+                        templates,
+                        &source::join(base_dir, file),
+                        &at,
+                        handler,
+                        &context,
+                    )?
                 }
             };
             if let Some(layer) = layer {
@@ -452,7 +458,7 @@ fn resolve_release(
             .values
             .into_iter()
             .map(|entry| match entry {
-                ValuesEntry::File(file) => ValuesSource::File(base_dir.join(file)),
+                ValuesEntry::File(file) => ValuesSource::File(source::join(base_dir, &file)),
                 ValuesEntry::Inline(inline) => ValuesSource::Inline(inline),
             })
             .collect(),

@@ -49,6 +49,28 @@ pub fn is_template(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "j2")
 }
 
+/// `base` joined with `relative`, with `dir/..` pairs removed, so messages show
+/// `values/x.yaml` rather than `releases/../values/x.yaml`. Symlinks are not resolved.
+pub fn join(base: &Path, relative: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in base.join(relative).components() {
+        match component {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// One YAML document of a file: its text and the file line it starts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Document<'a> {
@@ -112,6 +134,18 @@ mod tests {
     #[test]
     fn dashes_inside_text_are_not_markers() {
         assert_eq!(split_documents("a: |\n  ---\nb: ---x\n").len(), 1);
+    }
+
+    #[test]
+    fn joins_without_parent_hops() {
+        assert_eq!(
+            join(Path::new("releases"), "../values/a.yaml"),
+            Path::new("values/a.yaml")
+        );
+        assert_eq!(join(Path::new("releases"), "./x"), Path::new("releases/x"));
+        assert_eq!(join(Path::new(""), "../up"), Path::new("../up"));
+        assert_eq!(join(Path::new("/r"), "/abs/c"), Path::new("/abs/c"));
+        assert_eq!(join(Path::new("a"), ".."), Path::new("."));
     }
 
     #[test]

@@ -323,7 +323,7 @@ mod tests {
             items: Vec<Item>,
         }
         let doc: WithBase = parse_document(text, Path::new("f.yaml"), 1).unwrap();
-        assert_eq!(doc.items[0].count, 2);
+        assert_eq!((doc.items[0].name.as_str(), doc.items[0].count), ("a", 2));
     }
 
     #[test]

@@ -1,0 +1,32 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::cli::session::Session;
+use crate::report;
+
+#[derive(Args)]
+pub struct TemplateArgs {
+    /// Write manifests to DIR/<namespace>/<release>/<template> instead of stdout
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+}
+
+pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<()> {
+    let session = Session::load(global)?;
+    let rendered = session.render(global)?;
+    match &args.output_dir {
+        Some(dir) => {
+            let files = report::manifests::write_dir(dir, &session.spec, &rendered)
+                .with_context(|| format!("cannot write manifests under {}", dir.display()))?;
+            tracing::info!("wrote {} files under {}", files.len(), dir.display());
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(report::manifests::stream(&rendered).as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::cli::session::Session;
+
+#[derive(Args)]
+pub struct WriteValuesArgs {
+    /// Write DIR/<namespace>/<release>.yaml files instead of printing
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+}
+
+pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<()> {
+    let session = Session::load(global)?;
+    let mut out = String::new();
+    for release in session.plan.desired(&session.spec) {
+        let values = session.spec.release_values(release, &session.overrides)?;
+        let yaml = serde_yaml_ng::to_string(&values)?;
+        match &args.output_dir {
+            Some(dir) => {
+                let path = dir
+                    .join(&release.id.namespace)
+                    .join(format!("{}.yaml", release.id.name));
+                std::fs::create_dir_all(path.parent().unwrap_or(dir))
+                    .and_then(|()| std::fs::write(&path, &yaml))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            None => out.push_str(&format!("---\n# Release: {}\n{yaml}", release.id)),
+        }
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The command line: clap definitions, and for each command a few lines calling the stages.
+
+mod commands;
+mod session;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "orch",
+    version,
+    about = "Deploy a whole system of Helm releases, in dependency order",
+    long_about = "orch reads helmfile-style releases files (releases/ or helmfile.yaml), layers \
+                  each release's values for the chosen environment, orders releases by their \
+                  `needs`, and renders, diffs and syncs them.",
+    after_help = "Examples:\n  orch template -e staging\n  orch list -l tier=apps -o json\n  orch graph -o mermaid"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes, before or after the command name.
+#[derive(Args)]
+pub struct GlobalArgs {
+    /// Releases file, or directory of *.yaml / *.yaml.j2 files [default: releases/, else helmfile.yaml]
+    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Environment to use
+    #[arg(
+        short = 'e',
+        long,
+        global = true,
+        env = "ORCH_ENVIRONMENT",
+        default_value = "default"
+    )]
+    environment: String,
+    /// Select releases by label: key=value,key2!=value2 (AND); repeat the flag for OR
+    #[arg(short = 'l', long = "selector", global = true, value_name = "SELECTOR")]
+    selectors: Vec<String>,
+    /// Also act on the direct needs of the selected releases
+    #[arg(long, global = true)]
+    include_needs: bool,
+    /// Also act on all needs of the selected releases, transitively
+    #[arg(long, global = true, conflicts_with = "include_needs")]
+    include_transitive_needs: bool,
+    /// Succeed when the selector matches no release
+    #[arg(long, global = true)]
+    allow_no_matching_release: bool,
+    /// Set a value for every selected release (Helm's --set syntax); overrides the files
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Values file merged into every selected release's values, over the releases file's
+    #[arg(long = "values", global = true, value_name = "FILE")]
+    values: Vec<PathBuf>,
+    /// The helm binary that renders Helm charts
+    #[arg(
+        long,
+        global = true,
+        env = "ORCH_HELM_BINARY",
+        default_value = "helm",
+        value_name = "PATH"
+    )]
+    helm_binary: PathBuf,
+    /// Releases worked on at once [default: one per CPU]
+    #[arg(long, global = true, default_value_t = 0, hide_default_value = true)]
+    concurrency: usize,
+    /// More detail on stderr (-v info, -vv debug)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Format of log lines on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render every selected release's manifests
+    #[command(
+        after_help = "Examples:\n  orch template -e staging\n  orch template -e prod -l name=server --output-dir out/"
+    )]
+    Template(commands::template::TemplateArgs),
+    /// List the releases and what the releases files say of them
+    #[command(after_help = "Examples:\n  orch list -e staging\n  orch list -l tier=infra -o json")]
+    List(commands::list::ListArgs),
+    /// Show the order releases run in, from their needs
+    #[command(
+        after_help = "Examples:\n  orch graph\n  orch graph -o dot | dot -Tsvg > graph.svg\n  orch graph -o mermaid"
+    )]
+    Graph(commands::graph::GraphArgs),
+    /// Check the releases files and render every release, reporting every problem
+    #[command(after_help = "Examples:\n  orch lint -e staging\n  orch lint -e prod -l tier=apps")]
+    Lint,
+    /// Print (or write) each release's merged values
+    #[command(
+        after_help = "Examples:\n  orch write-values -e staging -l name=server\n  orch write-values -e prod --output-dir values-out/"
+    )]
+    WriteValues(commands::write_values::WriteValuesArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  orch completion bash > /etc/bash_completion.d/orch\n  orch completion zsh > \"${fpath[1]}/_orch\""
+    )]
+    Completion { shell: clap_complete::Shell },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let result = match cli.command {
+        Command::Template(args) => commands::template::run(&cli.global, &args),
+        Command::List(args) => commands::list::run(&cli.global, &args),
+        Command::Graph(args) => commands::graph::run(&cli.global, &args),
+        Command::Lint => commands::lint::run(&cli.global),
+        Command::WriteValues(args) => commands::write_values::run(&cli.global, &args),
+        Command::Completion { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "orch", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = EnvFilter::try_from_env("ORCH_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match global.log_format {
+        LogFormat::Text => builder.without_time().init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,200 @@
+//! Rendered manifests: YAML documents with the template they came from, parsed once.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// One rendered object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// The template it came from, as Helm's `# Source:` comment names it.
+    pub source: String,
+    /// The document's text, without the `---` line and the `# Source:` comment.
+    pub text: String,
+    pub object: Value,
+}
+
+/// Group, kind, namespace and name: what makes two objects the same object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        };
+        match &self.namespace {
+            Some(namespace) => write!(f, "{kind} {namespace}/{}", self.name),
+            None => write!(f, "{kind} {}", self.name),
+        }
+    }
+}
+
+impl Manifest {
+    pub fn api_version(&self) -> Option<&str> {
+        self.object.get("apiVersion")?.as_str()
+    }
+
+    pub fn kind(&self) -> Option<&str> {
+        self.object.get("kind")?.as_str()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.object.get("metadata")?.get("name")?.as_str()
+    }
+
+    /// Helm hook annotation (`helm.sh/hook`), if the object is a hook.
+    pub fn hook(&self) -> Option<&str> {
+        self.object
+            .get("metadata")?
+            .get("annotations")?
+            .get("helm.sh/hook")?
+            .as_str()
+    }
+
+    /// The object's identity, with the release namespace for namespaced objects that name
+    /// none. `None` when the object lacks a kind or name.
+    pub fn key(&self, release_namespace: &str) -> Option<ObjectKey> {
+        let kind = self.kind()?.to_string();
+        let group = self
+            .api_version()?
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+            .to_string();
+        let namespace = if is_cluster_scoped(&group, &kind) {
+            None
+        } else {
+            let explicit = self
+                .object
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str);
+            Some(explicit.unwrap_or(release_namespace).to_string())
+        };
+        Some(ObjectKey {
+            group,
+            kind,
+            namespace,
+            name: self.name()?.to_string(),
+        })
+    }
+}
+
+/// Built-in kinds that are not namespaced. Offline there is no discovery to ask; the
+/// cluster stage asks the API server instead.
+fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume")
+            | (
+                "rbac.authorization.k8s.io",
+                "ClusterRole" | "ClusterRoleBinding"
+            )
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | (
+                "storage.k8s.io",
+                "StorageClass" | "CSIDriver" | "VolumeAttachment"
+            )
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("networking.k8s.io", "IngressClass")
+            | ("policy", "PodSecurityPolicy")
+            | ("node.k8s.io", "RuntimeClass")
+            | (
+                "admissionregistration.k8s.io",
+                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration"
+            )
+            | ("apiregistration.k8s.io", "APIService")
+    )
+}
+
+/// Splits a multi-document manifest stream (as `helm template` prints it) into manifests.
+/// Documents without content are dropped; `default_source` names documents that carry no
+/// `# Source:` comment.
+pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String> {
+    let mut manifests = Vec::new();
+    let mut documents: Vec<String> = vec![String::new()];
+    for line in stream.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            documents.push(String::new());
+        } else if let Some(current) = documents.last_mut() {
+            current.push_str(line);
+        }
+    }
+    for document in documents {
+        let (source, text) = match document.strip_prefix("# Source: ") {
+            Some(rest) => {
+                let (source, text) = rest.split_once('\n').unwrap_or((rest, ""));
+                (source.trim().to_string(), text.to_string())
+            }
+            None => (default_source.to_string(), document),
+        };
+        let object: Value =
+            serde_yaml_ng::from_str(&text).map_err(|err| format!("{source}: {err}"))?;
+        if object.is_null() {
+            continue;
+        }
+        if !object.is_object() {
+            return Err(format!(
+                "{source}: a manifest must be a map, not `{}`",
+                text.trim()
+            ));
+        }
+        manifests.push(Manifest {
+            source,
+            text,
+            object,
+        });
+    }
+    Ok(manifests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_helm_output_and_keeps_sources() {
+        let stream = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# Source: c/templates/empty.yaml\n# nothing here\n---\n# Source: c/templates/b.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: other\n";
+        let manifests = split(stream, "x").unwrap();
+        assert_eq!(manifests.len(), 2);
+        assert_eq!(manifests[0].source, "c/templates/a.yaml");
+        assert_eq!(
+            manifests[0].text,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"
+        );
+        assert_eq!(
+            manifests[0].key("ns").unwrap().to_string(),
+            "ConfigMap ns/a"
+        );
+        assert_eq!(
+            manifests[1].key("ns").unwrap().to_string(),
+            "Deployment.apps other/b"
+        );
+    }
+
+    #[test]
+    fn cluster_scoped_kinds_have_no_namespace() {
+        let m = &split(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n",
+            "f.yaml",
+        )
+        .unwrap()[0];
+        assert_eq!(m.key("ns").unwrap().namespace, None);
+        assert_eq!(m.source, "f.yaml");
+    }
+
+    #[test]
+    fn a_broken_document_names_its_source() {
+        let err = split("# Source: c/t.yaml\nkind: [\n", "x").unwrap_err();
+        assert!(err.starts_with("c/t.yaml: "), "{err}");
+        let err = split("- a\n- b\n", "d/list.yaml").unwrap_err();
+        assert!(err.contains("must be a map"), "{err}");
+    }
+}

@@ -1,0 +1,49 @@
+//! Rendered manifests as `helm template` prints them, or as files in a directory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::config::Spec;
+use crate::render::RenderedRelease;
+
+/// All releases' manifests as one YAML stream, each document under a `# Source:` comment.
+pub fn stream(rendered: &[RenderedRelease]) -> String {
+    let mut out = String::new();
+    for release in rendered {
+        for manifest in &release.manifests {
+            let _ = write!(out, "---\n# Source: {}\n{}", manifest.source, manifest.text);
+            if !manifest.text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Writes each release's manifests to `dir/<namespace>/<release>/<source>`; returns the files.
+pub fn write_dir(
+    dir: &Path,
+    spec: &Spec,
+    rendered: &[RenderedRelease],
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for release in rendered {
+        let id = &spec.releases[release.index].id;
+        for manifest in &release.manifests {
+            let path = dir
+                .join(&id.namespace)
+                .join(&id.name)
+                .join(&manifest.source);
+            let text = files.entry(path).or_default();
+            let _ = write!(text, "---\n{}", manifest.text);
+        }
+    }
+    for (path, text) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    Ok(files.into_keys().collect())
+}
