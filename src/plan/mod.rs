@@ -76,9 +76,10 @@ impl Plan {
             .releases
             .iter()
             .map(|release| {
+                // As in helmfile, a selector never matches a release its condition disables.
                 options.selectors.is_empty() || {
                     let labels = selection_labels(release);
-                    options.selectors.iter().any(|s| s.matches(&labels))
+                    release.enabled && options.selectors.iter().any(|s| s.matches(&labels))
                 }
             })
             .collect();

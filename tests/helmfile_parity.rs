@@ -1,0 +1,118 @@
+//! orch against helmfile 0.166 on releases files valid for both: the same releases are
+//! listed and selected, and `orch template` renders the same objects as
+//! `helmfile template --skip-deps`.
+
+mod offline;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use offline::{finish, objects, orch_ok, repo};
+use serde_json::Value;
+
+fn helmfile() -> PathBuf {
+    let binary = std::env::var_os("ORCH_HELMFILE_BINARY")
+        .map_or_else(|| PathBuf::from("helmfile"), PathBuf::from);
+    let found = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "helmfile not found ({}): `hack/tools.sh helmfile` installs it, `make test` puts it on PATH",
+        binary.display()
+    );
+    binary
+}
+
+fn run_helmfile(dir: &Path, args: &[&str]) -> String {
+    let (code, stdout, stderr) = finish(
+        Command::new(helmfile())
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run helmfile"),
+    );
+    assert_eq!(code, 0, "helmfile {args:?} failed:\n{stderr}");
+    stdout
+}
+
+/// What both tools' `list -o json` agree on, per release.
+fn listed(json: &str) -> Vec<(String, String, bool, bool, String)> {
+    // helmfile prints nothing at all when no release matches.
+    if json.trim().is_empty() {
+        return Vec::new();
+    }
+    let rows: Vec<Value> = serde_json::from_str(json).expect("list output is JSON");
+    rows.iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["namespace"].as_str().unwrap().to_string(),
+                r["enabled"].as_bool().unwrap(),
+                r["installed"].as_bool().unwrap(),
+                r["chart"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+const SELECTIONS: &[&[&str]] = &[
+    &[],
+    &["-l", "tier=apps"],
+    &["-l", "name=api"],
+    &["-l", "tier!=apps"],
+    &["-l", "tier=apps,name!=worker"],
+    &["-l", "name=db", "-l", "name=worker"],
+    &["-l", "namespace=observability"],
+    &["-l", "chart=web,group=shop"],
+];
+
+fn compare(fixture: &str, environments: &[&str]) {
+    let dir = repo().join("tests/fixtures/parity").join(fixture);
+    let mut compared = 0;
+    for environment in environments {
+        for selection in SELECTIONS {
+            let mut args = vec!["-e", environment, "--allow-no-matching-release"];
+            args.extend_from_slice(selection);
+            let helmfile_list = {
+                let mut a = args.clone();
+                a.extend(["list", "--output", "json"]);
+                run_helmfile(&dir, &a)
+            };
+            let expected = listed(&helmfile_list);
+            let mut a = args.clone();
+            a.extend(["list", "-o", "json"]);
+            assert_eq!(
+                listed(&orch_ok(&dir, &a)),
+                expected,
+                "{fixture}: list {args:?}"
+            );
+            if expected.is_empty() {
+                continue;
+            }
+            let mut a = args.clone();
+            a.extend(["template", "--skip-deps"]);
+            let helmfile_objects = objects(&run_helmfile(&dir, &a));
+            let mut a = args.clone();
+            a.push("template");
+            assert_eq!(
+                objects(&orch_ok(&dir, &a)),
+                helmfile_objects,
+                "{fixture}: template {args:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "{fixture}: no selection rendered anything");
+}
+
+#[test]
+fn basic_fixture_agrees_with_helmfile() {
+    compare("basic", &["default", "staging", "prod"]);
+}
+
+#[test]
+fn merge_keys_fixture_agrees_with_helmfile() {
+    compare("merge-keys", &["default"]);
+}
