@@ -191,10 +191,13 @@ fn cycle_path(graph: &DiGraph<usize, ()>, start: NodeIndex) -> Vec<usize> {
                     at = parent[&at];
                 }
                 middle.reverse();
-                let mut path = vec![start.index()];
-                path.extend(middle);
-                path.push(start.index());
-                return path;
+                let mut cycle = vec![start.index()];
+                cycle.extend(middle);
+                // Start from the release defined first, so the same cycle always reads the same.
+                let first = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+                cycle.rotate_left(first);
+                cycle.push(cycle[0]);
+                return cycle;
             }
             if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(next) {
                 entry.insert(node);
@@ -202,5 +205,5 @@ fn cycle_path(graph: &DiGraph<usize, ()>, start: NodeIndex) -> Vec<usize> {
             }
         }
     }
-    vec![start.index()]
+    vec![start.index(), start.index()]
 }

@@ -1,7 +1,11 @@
 //! Running the `orch` binary as a user does, for tests that need no cluster.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use serde::Deserialize;
 
 /// The repository root: the example system lives here.
 pub fn repo() -> PathBuf {
@@ -46,5 +50,3 @@ pub fn objects(stream: &str) -> Vec<String> {
     objects.sort();
     objects
 }
-
-use serde::Deserialize;
