@@ -1,0 +1,1 @@
+//! The diff stage: rendered objects against live ones, normalized, with Secret values masked.
