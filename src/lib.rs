@@ -5,6 +5,7 @@
 //! apply, wait, prune, `record`s) -> `report` (what the user sees). `cli` wires them.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod diff;
 pub mod plan;

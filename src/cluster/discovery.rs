@@ -1,0 +1,75 @@
+//! Which resource serves each apiVersion/kind, and whether it is namespaced. Discovered
+//! once per run; a kind not found triggers one fresh discovery, so CRDs created earlier in
+//! the same sync are found.
+
+use kube::core::GroupVersionKind;
+use kube::discovery::{ApiResource, Discovery, Scope};
+use tokio::sync::RwLock;
+
+use super::ClusterError;
+
+pub struct Resources {
+    discovery: RwLock<Discovery>,
+    /// Every group/version served at the start, as Helm's `--api-versions` takes them.
+    pub api_versions: Vec<String>,
+}
+
+impl Resources {
+    pub async fn discover(client: &kube::Client) -> Result<Self, kube::Error> {
+        let discovery = Discovery::new(client.clone()).run().await?;
+        Ok(Resources {
+            api_versions: api_versions(&discovery),
+            discovery: RwLock::new(discovery),
+        })
+    }
+
+    pub async fn resolve(
+        &self,
+        client: &kube::Client,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<(ApiResource, bool), ClusterError> {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        if let Some(found) = self.lookup(&gvk).await {
+            return Ok(found);
+        }
+        let fresh =
+            Discovery::new(client.clone())
+                .run()
+                .await
+                .map_err(|e| ClusterError::Unreachable {
+                    server: "discovery".into(),
+                    message: e.to_string(),
+                })?;
+        *self.discovery.write().await = fresh;
+        self.lookup(&gvk)
+            .await
+            .ok_or_else(|| ClusterError::UnknownKind {
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+            })
+    }
+
+    async fn lookup(&self, gvk: &GroupVersionKind) -> Option<(ApiResource, bool)> {
+        let discovery = self.discovery.read().await;
+        discovery
+            .resolve_gvk(gvk)
+            .map(|(resource, capabilities)| (resource, capabilities.scope == Scope::Namespaced))
+    }
+}
+
+fn api_versions(discovery: &Discovery) -> Vec<String> {
+    let mut versions = Vec::new();
+    for group in discovery.groups() {
+        for version in group.versions() {
+            versions.push(if group.name().is_empty() {
+                version.to_string()
+            } else {
+                format!("{}/{version}", group.name())
+            });
+        }
+    }
+    versions.sort();
+    versions
+}

@@ -1,0 +1,262 @@
+//! The only module that talks to the API server (kube-rs): connecting as kubectl does,
+//! discovery, server-side apply and dry-run, reads, deletes.
+//!
+//! Objects travel as `serde_json::Value`: orch applies whatever charts render, so it works
+//! with dynamic objects and leaves typed views to the stages that need them.
+
+mod defaults;
+mod discovery;
+mod error;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
+};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::ApiResource;
+use serde_json::Value;
+
+pub use defaults::fill_server_defaults;
+pub use error::ClusterError;
+
+use discovery::Resources;
+
+/// orch's field manager for server-side apply: what `kubectl` and Helm show as the owner.
+pub const FIELD_MANAGER: &str = "orch";
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// A kubeconfig file; `None` reads `KUBECONFIG` or `~/.kube/config`, as kubectl.
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// What charts see as `.Capabilities`: the server's version and the API versions it serves.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    pub kube_version: String,
+    pub api_versions: Vec<String>,
+}
+
+pub struct Cluster {
+    client: kube::Client,
+    resources: Resources,
+    pub capabilities: Capabilities,
+}
+
+/// A rendered object's address in the API: where to send it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    resource: ApiResource,
+    namespace: Option<String>,
+    pub name: String,
+}
+
+impl Target {
+    pub fn kind(&self) -> &str {
+        &self.resource.kind
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.resource.kind, self.name),
+            None => write!(f, "{} {}", self.resource.kind, self.name),
+        }
+    }
+}
+
+impl Cluster {
+    pub async fn connect(options: &ConnectOptions) -> Result<Cluster, ClusterError> {
+        let kube_options = KubeConfigOptions {
+            context: options.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let mut config = match &options.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .map_err(|e| ClusterError::Config(format!("{}: {e}", path.display())))?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &kube_options).await
+            }
+            None => kube::Config::from_kubeconfig(&kube_options).await,
+        }
+        .map_err(|e| ClusterError::Config(e.to_string()))?;
+        // A stopped API server must fail orch in bounded time, not hang it.
+        config.connect_timeout = Some(Duration::from_secs(10));
+        config.read_timeout = Some(Duration::from_secs(60));
+        config.write_timeout = Some(Duration::from_secs(60));
+        let server = config.cluster_url.to_string();
+        let client =
+            kube::Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
+        let version = client
+            .apiserver_version()
+            .await
+            .map_err(|e| ClusterError::Unreachable {
+                server: server.clone(),
+                message: e.to_string(),
+            })?;
+        let resources =
+            Resources::discover(&client)
+                .await
+                .map_err(|e| ClusterError::Unreachable {
+                    server,
+                    message: e.to_string(),
+                })?;
+        let capabilities = Capabilities {
+            kube_version: version.git_version,
+            api_versions: resources.api_versions.clone(),
+        };
+        Ok(Cluster {
+            client,
+            resources,
+            capabilities,
+        })
+    }
+
+    /// Where `object` goes: its resource, and for namespaced kinds its namespace
+    /// (`default_namespace` when the object names none).
+    pub async fn target(
+        &self,
+        object: &Value,
+        default_namespace: &str,
+    ) -> Result<Target, ClusterError> {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let (resource, namespaced) = self
+            .resources
+            .resolve(&self.client, api_version, kind)
+            .await?;
+        let namespace = namespaced.then(|| {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(default_namespace)
+                .to_string()
+        });
+        Ok(Target {
+            resource,
+            namespace,
+            name,
+        })
+    }
+
+    fn api(&self, target: &Target) -> Api<DynamicObject> {
+        match &target.namespace {
+            Some(namespace) => {
+                Api::namespaced_with(self.client.clone(), namespace, &target.resource)
+            }
+            None => Api::all_with(self.client.clone(), &target.resource),
+        }
+    }
+
+    /// Server-side apply as `orch`; with `dry_run`, the object as the server would store it.
+    pub async fn apply(
+        &self,
+        target: &Target,
+        object: &Value,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<Value, ClusterError> {
+        let mut object = object.clone();
+        if let Some(namespace) = &target.namespace {
+            object["metadata"]["namespace"] = Value::String(namespace.clone());
+        }
+        fill_server_defaults(&mut object);
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = force;
+        params.dry_run = dry_run;
+        let applied = self
+            .api(target)
+            .patch(&target.name, &params, &Patch::Apply(&object))
+            .await
+            .map_err(|e| ClusterError::api("apply", target, e))?;
+        Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, target: &Target) -> Result<Option<Value>, ClusterError> {
+        let found = self
+            .api(target)
+            .get_opt(&target.name)
+            .await
+            .map_err(|e| ClusterError::api("get", target, e))?;
+        Ok(found.map(|object| serde_json::to_value(object).unwrap_or(Value::Null)))
+    }
+
+    /// Deletes in the background (dependents are garbage-collected); absent is fine.
+    pub async fn delete(&self, target: &Target) -> Result<(), ClusterError> {
+        let params = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteParams::default()
+        };
+        match self.api(target).delete(&target.name, &params).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(e) => Err(ClusterError::api("delete", target, e)),
+        }
+    }
+
+    /// Objects of one kind in a namespace matching a label selector.
+    pub async fn list(
+        &self,
+        target: &Target,
+        label_selector: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let list = self
+            .api(target)
+            .list(&ListParams::default().labels(label_selector))
+            .await
+            .map_err(|e| ClusterError::api("list", target, e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|object| serde_json::to_value(object).unwrap_or(Value::Null))
+            .collect())
+    }
+
+    /// Creates the namespace unless it exists.
+    pub async fn ensure_namespace(&self, name: &str) -> Result<(), ClusterError> {
+        let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        let target = self.target(&namespace, "").await?;
+        if self.get(&target).await?.is_none() {
+            self.apply(&target, &namespace, false, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a namespace exists; diff renders against an absent namespace differently.
+    pub async fn namespace_exists(&self, name: &str) -> Result<bool, ClusterError> {
+        let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        let target = self.target(&namespace, "").await?;
+        Ok(self.get(&target).await?.is_some())
+    }
+
+    /// The address of a core/v1 object, which discovery always knows.
+    pub async fn core_target(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Target, ClusterError> {
+        let object =
+            serde_json::json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}});
+        self.target(&object, namespace).await
+    }
+}
