@@ -8,9 +8,16 @@ K8S_VERSION=1.20.2
 DEB_VERSION=1.20.5+really1.20.2-1.1+deb12u1
 CACHE=${ORCH_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/orch/k8s-$K8S_VERSION}
 BINARIES=(kube-apiserver kube-controller-manager)
+# Go >= 1.18 breaks the reflect2 1.0.1 that Kubernetes 1.20 vendors: the API server
+# panics decoding maps keyed by a named string type (a Node's capacity, a container's
+# resources). Debian packages the fixed 1.0.2; it replaces the vendored copy. The build id
+# names that, so binaries cached by an older recipe are rebuilt.
+REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
+BUILD_ID="$K8S_VERSION reflect2-1.0.2"
 
 have_all() {
   local b
+  [ "$(cat "$CACHE/build-id" 2>/dev/null)" = "$BUILD_ID" ] || return 1
   for b in "${BINARIES[@]}"; do [ -x "$CACHE/$b" ] || return 1; done
 }
 
@@ -23,6 +30,7 @@ install_packages() {
   command -v rsync >/dev/null || missing+=(rsync)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
+  [ -f "$REFLECT2/reflect2.go" ] || missing+=(golang-github-modern-go-reflect2-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "cluster: installing ${missing[*]}" >&2
     as_root apt-get update -qq
@@ -47,6 +55,7 @@ build() {
   (cd "$work" && apt-get source --download-only "kubernetes=$DEB_VERSION" >/dev/null 2>&1)
   tar -C "$work" -xzf "$work/kubernetes_${DEB_VERSION%%-*}.orig.tar.gz"
   local src="$work/kubernetes-$K8S_VERSION"
+  rsync -a --delete --exclude go.mod "$REFLECT2/" "$src/vendor/github.com/modern-go/reflect2/"
   # GOPATH and HOME inside the work dir keep the build off the user's Go setup.
   (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 GOFLAGS= \
     make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1) || {
@@ -60,6 +69,7 @@ build() {
     install -m 0755 "$src/_output/bin/$b" "$CACHE/$b.tmp"
     mv "$CACHE/$b.tmp" "$CACHE/$b"
   done
+  echo "$BUILD_ID" >"$CACHE/build-id"
 }
 
 install_packages
