@@ -1,0 +1,14 @@
+//! What integration tests against the test control plane share: the cluster (given by
+//! `ORCH_TEST_KUBECONFIG`, or started once per test binary with `hack/cluster/up.sh`),
+//! clients for it, throwaway namespaces, and waiting with a deadline.
+//!
+//! Use it from a test file with `mod support;`.
+#![allow(dead_code, unused_imports)] // each test binary uses a different part of it
+
+mod cluster;
+mod namespace;
+mod wait;
+
+pub use cluster::{client, kubeconfig, orch};
+pub use namespace::TestNamespace;
+pub use wait::{TIMEOUT, assert_stays, wait_for};
