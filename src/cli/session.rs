@@ -56,6 +56,7 @@ impl Session {
         let renderer = Renderer::new(&RenderOptions {
             helm_binary: global.helm_binary.clone(),
             concurrency: global.concurrency,
+            capabilities: None,
         })?;
         let releases: Vec<usize> = self
             .plan

@@ -18,6 +18,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
+use crate::render::Capabilities;
+
 pub use defaults::fill_server_defaults;
 pub use error::ClusterError;
 
@@ -31,13 +33,6 @@ pub struct ConnectOptions {
     /// A kubeconfig file; `None` reads `KUBECONFIG` or `~/.kube/config`, as kubectl.
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
-}
-
-/// What charts see as `.Capabilities`: the server's version and the API versions it serves.
-#[derive(Debug, Clone)]
-pub struct Capabilities {
-    pub kube_version: String,
-    pub api_versions: Vec<String>,
 }
 
 pub struct Cluster {

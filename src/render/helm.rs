@@ -14,6 +14,8 @@ use serde_json::Value;
 
 use crate::config::ReleaseSpec;
 
+use super::Capabilities;
+
 /// The oldest Helm whose `template` behaves as orch expects.
 const MIN_VERSION: (u64, u64) = (3, 8);
 
@@ -63,12 +65,14 @@ impl Helm {
             .map(|_| ())
     }
 
-    /// `helm template` of one release; returns helm's stdout, or its error message.
+    /// `helm template` of one release; returns helm's stdout, or its error message. The
+    /// release's own `kubeVersion`/`apiVersions` win over the cluster's `capabilities`.
     pub fn template(
         &self,
         release: &ReleaseSpec,
         chart_dir: &Path,
         values: &Value,
+        capabilities: Option<&Capabilities>,
     ) -> Result<String, String> {
         self.check_version()?;
         let values_file = self.write_values(release, values)?;
@@ -84,10 +88,17 @@ impl Helm {
         if let Some(version) = &release.version {
             command.args(["--version", version]);
         }
-        if let Some(kube_version) = &release.kube_version {
+        let kube_version = release
+            .kube_version
+            .as_ref()
+            .or(capabilities.map(|c| &c.kube_version));
+        if let Some(kube_version) = kube_version {
             command.args(["--kube-version", kube_version]);
         }
-        for api_version in &release.api_versions {
+        let cluster_api_versions = capabilities
+            .map(|c| c.api_versions.as_slice())
+            .unwrap_or_default();
+        for api_version in release.api_versions.iter().chain(cluster_api_versions) {
             command.args(["--api-versions", api_version]);
         }
         let output = command

@@ -34,6 +34,15 @@ pub struct RenderOptions {
     pub helm_binary: PathBuf,
     /// Releases rendered at once; 0 means one per CPU.
     pub concurrency: usize,
+    /// The target cluster's, when connected; charts then choose API versions it serves.
+    pub capabilities: Option<Capabilities>,
+}
+
+/// What charts see as `.Capabilities`: the server's version and the API versions it serves.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    pub kube_version: String,
+    pub api_versions: Vec<String>,
 }
 
 /// One release's rendered objects, in the order its chart produced them.
@@ -47,6 +56,7 @@ pub struct RenderedRelease {
 pub struct Renderer {
     helm: helm::Helm,
     pool: rayon::ThreadPool,
+    capabilities: Option<Capabilities>,
 }
 
 impl Renderer {
@@ -57,7 +67,11 @@ impl Renderer {
             .num_threads(options.concurrency)
             .build()
             .map_err(|err| RenderError::Setup(err.to_string()))?;
-        Ok(Renderer { helm, pool })
+        Ok(Renderer {
+            helm,
+            pool,
+            capabilities: options.capabilities.clone(),
+        })
     }
 
     /// Renders `releases` (indices into `spec.releases`); results come in the same order.
@@ -103,7 +117,10 @@ impl Renderer {
             )));
         }
         if dir.join("Chart.yaml").is_file() {
-            let stream = self.helm.template(release, &dir, &values).map_err(fail)?;
+            let stream = self
+                .helm
+                .template(release, &dir, &values, self.capabilities.as_ref())
+                .map_err(fail)?;
             manifest::split(&stream, release.chart_name()).map_err(fail)
         } else if dir.join("kustomization.yaml").is_file() {
             Err(fail(format!(
