@@ -1,1 +1,202 @@
 //! The diff stage: rendered objects against live ones, normalized, with Secret values masked.
+//!
+//! Pure: objects come in as JSON values (the desired side after a server-side dry-run
+//! apply, the live side as read), data and text come out. Fetching both is `cluster`'s job.
+
+mod json;
+mod normalize;
+mod secrets;
+mod text;
+
+use std::fmt;
+
+use similar::TextDiff;
+
+pub use json::render_json;
+pub use normalize::normalize;
+pub use secrets::{HIDDEN, HIDDEN_NEW, HIDDEN_OLD, is_secret, mask_secrets};
+pub use text::render_text;
+
+use serde_json::Value;
+
+/// Which object a diff is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId {
+    pub api_version: String,
+    pub kind: String,
+    /// `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+    Unchanged,
+}
+
+impl Change {
+    /// The mark before the object in text output, as in a plan: `+`, `-`, `~`.
+    pub fn symbol(self) -> char {
+        match self {
+            Change::Added => '+',
+            Change::Removed => '-',
+            Change::Changed => '~',
+            Change::Unchanged => ' ',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectDiff {
+    pub id: ObjectId,
+    pub change: Change,
+    /// Unified diff of the normalized, masked YAML (`--- live` / `+++ desired`, with
+    /// `/dev/null` for a missing side); empty when unchanged.
+    pub unified: String,
+}
+
+/// Compares one object: `live` is what the cluster has (`None`: it would be created),
+/// `desired` what the release renders (`None`: it would be removed). `context` is the
+/// number of unchanged lines shown around each change.
+pub fn diff_object(
+    id: ObjectId,
+    live: Option<&Value>,
+    desired: Option<&Value>,
+    context: usize,
+) -> ObjectDiff {
+    let live = live.map(normalize);
+    let desired = desired.map(normalize);
+    // Masked after normalizing, so the placeholders compare only what is reviewed.
+    let (live, desired) = mask_secrets(live.as_ref(), desired.as_ref());
+    let old = live.as_ref().map(normalize::to_yaml);
+    let new = desired.as_ref().map(normalize::to_yaml);
+    let change = match (&old, &new) {
+        (None, Some(_)) => Change::Added,
+        (Some(_), None) => Change::Removed,
+        (Some(old), Some(new)) if old != new => Change::Changed,
+        _ => Change::Unchanged,
+    };
+    let unified = if change == Change::Unchanged {
+        String::new()
+    } else {
+        let (old_header, new_header) = match change {
+            Change::Added => ("/dev/null", "desired"),
+            Change::Removed => ("live", "/dev/null"),
+            _ => ("live", "desired"),
+        };
+        let (old, new) = (old.unwrap_or_default(), new.unwrap_or_default());
+        TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .context_radius(context)
+            .header(old_header, new_header)
+            .to_string()
+    };
+    ObjectDiff {
+        id,
+        change,
+        unified,
+    }
+}
+
+/// Everything `orch diff` found for one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseDiff {
+    /// `namespace/name`.
+    pub release: String,
+    /// In the order they are shown; unchanged ones are kept so callers can count them.
+    pub objects: Vec<ObjectDiff>,
+    /// Hooks that will run, e.g. `will run: Job migrate (pre-upgrade, weight 0)`. The
+    /// caller lists them only when they will run, so they count as a change: running a
+    /// migration is something a reviewer must see even if no object changes.
+    pub hooks: Vec<String>,
+}
+
+impl ReleaseDiff {
+    pub fn has_changes(&self) -> bool {
+        !self.hooks.is_empty() || self.changed_objects().next().is_some()
+    }
+
+    /// The objects worth showing: all but the unchanged ones.
+    pub fn changed_objects(&self) -> impl Iterator<Item = &ObjectDiff> {
+        self.objects
+            .iter()
+            .filter(|object| object.change != Change::Unchanged)
+    }
+}
+
+/// Counts over all releases, for the last line of the output and for CI.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffSummary {
+    pub releases_changed: usize,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+impl DiffSummary {
+    pub fn of(diffs: &[ReleaseDiff]) -> DiffSummary {
+        let mut summary = DiffSummary::default();
+        for release in diffs {
+            if release.has_changes() {
+                summary.releases_changed += 1;
+            }
+            for object in &release.objects {
+                match object.change {
+                    Change::Added => summary.added += 1,
+                    Change::Changed => summary.changed += 1,
+                    Change::Removed => summary.removed += 1,
+                    Change::Unchanged => {}
+                }
+            }
+        }
+        summary
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.releases_changed == 0
+    }
+}
+
+/// `3 releases changed: 2 objects added, 5 changed, 1 removed`, or `no changes`.
+impl fmt::Display for DiffSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("no changes");
+        }
+        let plural = |count: usize| if count == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} release{} changed: {} object{} added, {} changed, {} removed",
+            self.releases_changed,
+            plural(self.releases_changed),
+            self.added,
+            plural(self.added),
+            self.changed,
+            self.removed,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

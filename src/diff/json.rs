@@ -1,0 +1,42 @@
+//! The diff as data for CI tooling: what `render_text` shows, with ids split into fields.
+
+use serde_json::{Value, json};
+
+use super::{DiffSummary, ObjectDiff, ReleaseDiff};
+
+/// `{"releases": [...], "summary": {...}}`. Like the text, it lists only releases with
+/// changes and only changed objects, so tools and people see the same set.
+pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
+    let releases: Vec<Value> = diffs
+        .iter()
+        .filter(|release| release.has_changes())
+        .map(|release| {
+            json!({
+                "release": release.release,
+                "hooks": release.hooks,
+                "objects": release.changed_objects().map(object).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let summary = DiffSummary::of(diffs);
+    json!({
+        "releases": releases,
+        "summary": {
+            "releasesChanged": summary.releases_changed,
+            "added": summary.added,
+            "changed": summary.changed,
+            "removed": summary.removed,
+        },
+    })
+}
+
+fn object(diff: &ObjectDiff) -> Value {
+    json!({
+        "apiVersion": diff.id.api_version,
+        "kind": diff.id.kind,
+        "namespace": diff.id.namespace,
+        "name": diff.id.name,
+        "change": diff.change.as_str(),
+        "diff": diff.unified,
+    })
+}
