@@ -57,7 +57,7 @@ build() {
   local src="$work/kubernetes-$K8S_VERSION"
   rsync -a --delete --exclude go.mod "$REFLECT2/" "$src/vendor/github.com/modern-go/reflect2/"
   # GOPATH and HOME inside the work dir keep the build off the user's Go setup.
-  (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 GOFLAGS= \
+  (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 GOFLAGS='' \
     make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1) || {
     tail -n 40 "$work/build.log" >&2
     echo "cluster: the Kubernetes build failed (log above)" >&2

@@ -15,14 +15,14 @@ lock_cluster_dir() {
 # against a PID recycled by some other process.
 owned_pid() {
   local cmdline
-  cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) && [[ $cmdline == *"$DIR/"* ]]
+  cmdline=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) && [[ $cmdline == *"$DIR/"* ]]
 }
 
 # Stops the processes recorded in $DIR/pids: TERM, then KILL after 5 s.
 stop_recorded() {
   [ -f "$DIR/pids" ] || return 0
-  local name pid live=() alive
-  while read -r name pid; do
+  local pid live=() alive
+  while read -r _ pid; do
     if owned_pid "$pid"; then live+=("$pid"); fi
   done <"$DIR/pids"
   [ ${#live[@]} -gt 0 ] || return 0
