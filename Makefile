@@ -1,0 +1,43 @@
+# Entry points for developers and CI. `make test` needs no cluster of your own: it starts
+# the test control plane (hack/cluster/up.sh) and leaves it running for the next run;
+# `make cluster-down` stops it.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+
+# tests/cluster_*.rs need the test control plane; the other test files do not.
+FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs))))
+# Recipe lines: the pinned helm (and helmfile) first on PATH, installed once by
+# hack/tools.sh; the test cluster's kubeconfig, started or reused by up.sh.
+USE_HELM = helm_bin=$$(hack/tools.sh helm3); export PATH="$$helm_bin:$$PATH"
+USE_CLUSTER = kubeconfig=$$(hack/cluster/up.sh | sed -n 's/^export KUBECONFIG=//p')
+
+.PHONY: build test-unit test cluster cluster-down lint demo
+
+build:
+	cargo build --workspace
+
+test-unit:
+	$(USE_HELM)
+	cargo test --workspace --lib --bins $(addprefix --test ,$(FAST_TESTS))
+
+test:
+	$(USE_HELM)
+	$(USE_CLUSTER)
+	ORCH_TEST_KUBECONFIG="$$kubeconfig" cargo test --workspace
+
+cluster:
+	hack/cluster/up.sh
+
+cluster-down:
+	hack/cluster/down.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Becomes `orch sync -e staging`, then `orch status`, once orch's cluster engine lands.
+demo:
+	$(USE_HELM)
+	$(USE_CLUSTER)
+	KUBECONFIG="$$kubeconfig" cargo run -q -- template -e staging
