@@ -98,6 +98,19 @@ fn available_replicas(deployment: &Deployment) -> i32 {
         .unwrap_or(0)
 }
 
+async fn wait_until_available(api: &Api<Deployment>, name: &str, replicas: i32) {
+    let what = format!("deployment {name} to have {replicas} available replicas");
+    wait_for(&what, TIMEOUT, || async {
+        let deployment = api.get(name).await.map_err(|e| e.to_string())?;
+        if available_replicas(&deployment) == replicas {
+            Ok(())
+        } else {
+            Err(format!("status {:?}", deployment.status))
+        }
+    })
+    .await;
+}
+
 /// Pods that run but are not Ready, as `want` of them; describes them otherwise.
 async fn running_unready_pods(ns: &TestNamespace, app: &str, want: usize) -> Result<(), String> {
     let pods = pods_of(ns, app).await?;
@@ -129,17 +142,33 @@ async fn a_deployment_becomes_available_through_the_real_controllers() {
     let api = ns.api::<Deployment>();
     create(&api, &deployment("web", 2, json!({}))).await;
 
-    wait_for(
-        "deployment web to have 2 available replicas",
-        TIMEOUT,
-        || async {
-            let web = api.get("web").await.map_err(|e| e.to_string())?;
-            match available_replicas(&web) {
-                2 => Ok(()),
-                _ => Err(format!("status {:?}", web.status)),
-            }
-        },
-    )
+    wait_until_available(&api, "web", 2).await;
+}
+
+#[tokio::test]
+async fn a_rolling_update_replaces_every_pod() {
+    let ns = TestNamespace::new("rolling-update").await;
+    let api = ns.api::<Deployment>();
+    create(&api, &deployment("web", 2, json!({}))).await;
+    let new_image = json!({"spec": {"template": {"spec": {
+        "containers": [{"name": "app", "image": "nginx:1.27"}]}}}});
+    api.patch("web", &PatchParams::default(), &Patch::Strategic(new_image))
+        .await
+        .expect("changing the image");
+
+    // Old pods go only once the simulator finalizes them, as a kubelet would.
+    wait_for("the rollout to finish with 2 new pods", TIMEOUT, || async {
+        let pods = pods_of(&ns, "web").await?;
+        let images: Vec<_> = pods
+            .iter()
+            .flat_map(|p| p.spec.iter().flat_map(|s| &s.containers))
+            .map(|c| c.image.clone().unwrap_or_default())
+            .collect();
+        let web = api.get("web").await.map_err(|e| e.to_string())?;
+        let done = images == ["nginx:1.27", "nginx:1.27"] && available_replicas(&web) == 2;
+        done.then_some(())
+            .ok_or_else(|| format!("pod images {images:?}, status {:?}", web.status))
+    })
     .await;
 }
 
@@ -204,14 +233,7 @@ async fn deleting_a_namespace_removes_it_and_its_objects() {
     let ns = TestNamespace::new("namespace-deletion").await;
     let deployments = ns.api::<Deployment>();
     create(&deployments, &deployment("web", 1, json!({}))).await;
-    wait_for("deployment web to be available", TIMEOUT, || async {
-        let web = deployments.get("web").await.map_err(|e| e.to_string())?;
-        match available_replicas(&web) {
-            1 => Ok(()),
-            _ => Err(format!("status {:?}", web.status)),
-        }
-    })
-    .await;
+    wait_until_available(&deployments, "web", 1).await;
 
     let namespaces = Api::<Namespace>::all(ns.client());
     namespaces
@@ -319,9 +341,10 @@ async fn ready_after_delays_readiness() {
         Duration::from_secs(10),
         || async {
             let pods = pods_of(&ns, "slow").await?;
-            match pods.iter().all(pod_ready) && !pods.is_empty() {
-                true => Ok(()),
-                false => Err(format!("{} pods, none ready", pods.len())),
+            if !pods.is_empty() && pods.iter().all(pod_ready) {
+                Ok(())
+            } else {
+                Err(format!("{} pods, not all ready", pods.len()))
             }
         },
     )
