@@ -59,6 +59,12 @@ pub struct GlobalArgs {
     /// Values file merged into every selected release's values, over the releases file's
     #[arg(long = "values", global = true, value_name = "FILE")]
     values: Vec<PathBuf>,
+    /// kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, global = true, value_name = "PATH")]
+    kubeconfig: Option<PathBuf>,
+    /// kubeconfig context [default: the environment's kubeContext, else the current one]
+    #[arg(long = "kube-context", global = true, value_name = "NAME")]
+    kube_context: Option<String>,
     /// The helm binary that renders Helm charts
     #[arg(
         long,
@@ -106,6 +112,25 @@ enum Command {
     /// Check the releases files and render every release, reporting every problem
     #[command(after_help = "Examples:\n  orch lint -e staging\n  orch lint -e prod -l tier=apps")]
     Lint,
+    /// Show what a sync would change, against the live cluster
+    #[command(
+        after_help = "Examples:\n  orch diff -e staging\n  orch diff -e staging --detailed-exitcode -o json > review.json"
+    )]
+    Diff(commands::diff::DiffArgs),
+    /// Install, upgrade or uninstall the selected releases, needs first
+    #[command(
+        after_help = "Examples:\n  orch sync -e staging\n  orch sync -e staging -l name=server --include-transitive-needs"
+    )]
+    Sync(commands::sync::SyncArgs),
+    /// Show the diff, then sync the releases that change
+    #[command(after_help = "Examples:\n  orch apply -e staging")]
+    Apply(commands::sync::SyncArgs),
+    /// Each release's deployed revision, readiness and drift
+    #[command(after_help = "Examples:\n  orch status -e staging\n  orch status -e prod -o json")]
+    Status(commands::status::StatusArgs),
+    /// Uninstall the selected releases, dependents first
+    #[command(after_help = "Examples:\n  orch destroy -e staging -l tier=apps")]
+    Destroy,
     /// Print (or write) each release's merged values
     #[command(
         after_help = "Examples:\n  orch write-values -e staging -l name=server\n  orch write-values -e prod --output-dir values-out/"
@@ -121,25 +146,28 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
+    let global = &cli.global;
     let result = match cli.command {
-        Command::Template(args) => commands::template::run(&cli.global, &args),
-        Command::List(args) => commands::list::run(&cli.global, &args),
-        Command::Graph(args) => commands::graph::run(&cli.global, &args),
-        Command::Lint => commands::lint::run(&cli.global),
-        Command::WriteValues(args) => commands::write_values::run(&cli.global, &args),
+        Command::Template(args) => commands::template::run(global, &args),
+        Command::List(args) => commands::list::run(global, &args),
+        Command::Graph(args) => commands::graph::run(global, &args),
+        Command::Lint => commands::lint::run(global),
+        Command::Diff(args) => commands::diff::run(global, &args),
+        Command::Sync(args) => commands::sync::run(global, &args, false),
+        Command::Apply(args) => commands::sync::run(global, &args, true),
+        Command::Status(args) => commands::status::run(global, &args),
+        Command::Destroy => commands::destroy::run(global),
+        Command::WriteValues(args) => commands::write_values::run(global, &args),
         Command::Completion { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "orch", &mut std::io::stdout());
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    result.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::FAILURE
+    })
 }
 
 fn init_logging(global: &GlobalArgs) {
@@ -157,5 +185,13 @@ fn init_logging(global: &GlobalArgs) {
     match global.log_format {
         LogFormat::Text => builder.without_time().init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

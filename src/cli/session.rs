@@ -3,9 +3,15 @@
 
 use anyhow::Result;
 
+use futures::{StreamExt, TryStreamExt, stream};
+use tokio::runtime::Runtime;
+
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::config::{self, LoadOptions, Overrides, Spec};
+use crate::diff::ReleaseDiff;
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
-use crate::render::{RenderOptions, RenderedRelease, Renderer};
+use crate::render::{Capabilities, RenderOptions, RenderedRelease, Renderer};
+use crate::sync::compare::diff_release;
 
 use super::GlobalArgs;
 
@@ -50,13 +56,44 @@ impl Session {
         })
     }
 
-    /// Renders the selected releases that are to exist, in DAG order. Every failure is
-    /// reported, not just the first; any failure fails the whole render.
-    pub fn render(&self, global: &GlobalArgs) -> Result<Vec<RenderedRelease>> {
+    /// Connects to the cluster of `--kube-context`, else of the environment's `kubeContext`,
+    /// else kubeconfig's current context. The runtime drives all cluster IO of the command.
+    pub fn connect(&self, global: &GlobalArgs) -> Result<(Runtime, Cluster)> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let options = ConnectOptions {
+            kubeconfig: global.kubeconfig.clone(),
+            context: global
+                .kube_context
+                .clone()
+                .or_else(|| self.spec.environment.kube_context.clone()),
+        };
+        let cluster = runtime.block_on(Cluster::connect(&options))?;
+        Ok((runtime, cluster))
+    }
+
+    /// The selected releases that are enabled, in DAG order: what cluster commands act on.
+    pub fn enabled(&self) -> Vec<usize> {
+        self.plan
+            .ordered()
+            .into_iter()
+            .filter(|&i| self.spec.releases[i].enabled)
+            .collect()
+    }
+
+    /// Renders the selected releases that are to exist, in DAG order, for a cluster with
+    /// `capabilities` (offline: Helm's defaults). Every failure is reported, not just the
+    /// first; any failure fails the whole render, before anything touches a cluster.
+    pub fn render(
+        &self,
+        global: &GlobalArgs,
+        capabilities: Option<Capabilities>,
+    ) -> Result<Vec<RenderedRelease>> {
         let renderer = Renderer::new(&RenderOptions {
             helm_binary: global.helm_binary.clone(),
             concurrency: global.concurrency,
-            capabilities: None,
+            capabilities,
         })?;
         let releases: Vec<usize> = self
             .plan
@@ -77,5 +114,39 @@ impl Session {
             1 => anyhow::bail!("{}", failures[0]),
             n => anyhow::bail!("{n} releases failed to render:\n{}", failures.join("\n")),
         }
+    }
+}
+
+impl Session {
+    /// The diff of every enabled selected release against the cluster, in DAG order.
+    pub fn diffs(
+        &self,
+        runtime: &Runtime,
+        cluster: &Cluster,
+        rendered: &[RenderedRelease],
+        context: usize,
+    ) -> Result<Vec<ReleaseDiff>> {
+        /// Releases compared at once.
+        const PARALLEL_RELEASES: usize = 8;
+        let diffs = runtime.block_on(
+            stream::iter(self.enabled())
+                .map(|index| {
+                    let manifests = rendered
+                        .iter()
+                        .find(|r| r.index == index)
+                        .map(|r| r.manifests.as_slice());
+                    diff_release(cluster, &self.spec.releases[index].id, manifests, context)
+                })
+                .buffered(PARALLEL_RELEASES)
+                .try_collect::<Vec<_>>(),
+        )?;
+        Ok(diffs)
+    }
+}
+
+/// Resolves on the first Ctrl-C (SIGINT); never where signals cannot be caught.
+pub async fn interrupt() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }

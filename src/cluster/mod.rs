@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
 };
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
@@ -184,6 +184,27 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::api("apply", target, e))?;
         Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
+    }
+
+    /// Creates the object; fails with a 409 when it exists, which makes creation a lock.
+    pub async fn create(&self, target: &Target, object: &Value) -> Result<Value, ClusterError> {
+        let object: DynamicObject =
+            serde_json::from_value(object.clone()).map_err(|e| ClusterError::Api {
+                verb: "create",
+                target: target.to_string(),
+                code: 0,
+                message: format!("not an object: {e}"),
+            })?;
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        let created = self
+            .api(target)
+            .create(&params, &object)
+            .await
+            .map_err(|e| ClusterError::api("create", target, e))?;
+        Ok(serde_json::to_value(created).unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, target: &Target) -> Result<Option<Value>, ClusterError> {

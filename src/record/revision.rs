@@ -85,7 +85,7 @@ pub fn deployed(history: &[ReleaseRecord]) -> Option<&ReleaseRecord> {
 
 /// [`ReleaseRecord::manifest`] from the non-hook objects in the order they were
 /// applied, in the layout `helm get manifest` prints and Helm splits on `---`.
-pub fn manifest_text(objects: &[Manifest]) -> String {
+pub fn manifest_text(objects: &[&Manifest]) -> String {
     objects
         .iter()
         .map(|object| {

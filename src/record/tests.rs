@@ -310,10 +310,11 @@ fn manifest_text_is_helms_layout() {
         text: text.into(),
         object: Value::Null,
     };
-    let text = manifest_text(&[
+    let (a, b) = (
         object("c/templates/a.yaml", "kind: A\n"),
         object("c/templates/b.yaml", "kind: B"),
-    ]);
+    );
+    let text = manifest_text(&[&a, &b]);
     assert_eq!(
         text,
         "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n"

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::config::{ConfigError, Overrides, ReleaseSpec, Spec};
+use crate::config::{ConfigError, Overrides, Spec};
 
 pub use manifest::{Manifest, ObjectKey};
 
@@ -51,6 +51,10 @@ pub struct RenderedRelease {
     /// The release's index in `Spec::releases`.
     pub index: usize,
     pub manifests: Vec<Manifest>,
+    /// The merged values it was rendered with (before the chart's defaults).
+    pub values: serde_json::Value,
+    /// The chart's Chart.yaml; for a manifest directory, its name and version 0.0.0.
+    pub chart: serde_json::Value,
 }
 
 pub struct Renderer {
@@ -84,10 +88,7 @@ impl Renderer {
         self.pool.install(|| {
             releases
                 .par_iter()
-                .map(|&index| {
-                    let manifests = self.render(spec, &spec.releases[index], overrides)?;
-                    Ok(RenderedRelease { index, manifests })
-                })
+                .map(|&index| self.render(spec, index, overrides))
                 .collect()
         })
     }
@@ -95,9 +96,10 @@ impl Renderer {
     fn render(
         &self,
         spec: &Spec,
-        release: &ReleaseSpec,
+        index: usize,
         overrides: &Overrides,
-    ) -> Result<Vec<Manifest>, RenderError> {
+    ) -> Result<RenderedRelease, RenderError> {
+        let release = &spec.releases[index];
         let fail = |message: String| RenderError::Chart {
             at: release.defined_at.clone(),
             release: release.id.to_string(),
@@ -116,19 +118,37 @@ impl Renderer {
                 dir.display()
             )));
         }
-        if dir.join("Chart.yaml").is_file() {
+        let chart_file = dir.join("Chart.yaml");
+        let (manifests, chart) = if chart_file.is_file() {
+            let chart = std::fs::read_to_string(&chart_file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()))
+                .map_err(|e| fail(format!("{}: {e}", chart_file.display())))?;
             let stream = self
                 .helm
                 .template(release, &dir, &values, self.capabilities.as_ref())
                 .map_err(fail)?;
-            manifest::split(&stream, release.chart_name()).map_err(fail)
+            (
+                manifest::split(&stream, release.chart_name()).map_err(fail)?,
+                chart,
+            )
         } else if dir.join("kustomization.yaml").is_file() {
-            Err(fail(format!(
+            return Err(fail(format!(
                 "{} is a Kustomize directory; Kustomize releases are not supported yet",
                 dir.display()
-            )))
+            )));
         } else {
-            directory::render(spec, release, &dir, &values).map_err(fail)
-        }
+            let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
+            (
+                directory::render(spec, release, &dir, &values).map_err(fail)?,
+                chart,
+            )
+        };
+        Ok(RenderedRelease {
+            index,
+            manifests,
+            values,
+            chart,
+        })
     }
 }

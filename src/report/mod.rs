@@ -2,7 +2,10 @@
 
 pub mod graph;
 pub mod manifests;
+pub mod progress;
 pub mod releases;
+pub mod run;
+pub mod status;
 mod table;
 
 pub use table::table;

@@ -1,5 +1,7 @@
 use std::io::Write;
 
+use std::process::ExitCode;
+
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
@@ -21,7 +23,7 @@ enum GraphFormat {
     Mermaid,
 }
 
-pub fn run(global: &GlobalArgs, args: &GraphArgs) -> Result<()> {
+pub fn run(global: &GlobalArgs, args: &GraphArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (spec, plan) = (&session.spec, &session.plan);
     let text = match args.output {
@@ -30,5 +32,5 @@ pub fn run(global: &GlobalArgs, args: &GraphArgs) -> Result<()> {
         GraphFormat::Mermaid => report::graph::mermaid(spec, plan),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

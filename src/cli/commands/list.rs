@@ -1,5 +1,7 @@
 use std::io::Write;
 
+use std::process::ExitCode;
+
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
@@ -19,7 +21,7 @@ enum ListFormat {
     Json,
 }
 
-pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<()> {
+pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     // File order, as helmfile lists; disabled and uninstalled releases are listed too.
     let releases: Vec<_> = session
@@ -34,5 +36,5 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<()> {
         ListFormat::Json => report::releases::json(&releases),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

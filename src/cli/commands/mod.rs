@@ -1,5 +1,9 @@
+pub mod destroy;
+pub mod diff;
 pub mod graph;
 pub mod lint;
 pub mod list;
+pub mod status;
+pub mod sync;
 pub mod template;
 pub mod write_values;

@@ -1,6 +1,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use clap::Args;
 
@@ -15,9 +17,9 @@ pub struct TemplateArgs {
     output_dir: Option<PathBuf>,
 }
 
-pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<()> {
+pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let rendered = session.render(global)?;
+    let rendered = session.render(global, None)?;
     match &args.output_dir {
         Some(dir) => {
             let files = report::manifests::write_dir(dir, &session.spec, &rendered)
@@ -28,5 +30,5 @@ pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<()> {
             .lock()
             .write_all(report::manifests::stream(&rendered).as_bytes())?,
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use clap::Args;
 
@@ -14,7 +16,7 @@ pub struct WriteValuesArgs {
     output_dir: Option<PathBuf>,
 }
 
-pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<()> {
+pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let mut out = String::new();
     for release in session.plan.desired(&session.spec) {
@@ -33,5 +35,5 @@ pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<()> {
         }
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,45 @@
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use crate::cli::GlobalArgs;
+use crate::cli::session::Session;
+use crate::diff::{self, DiffSummary};
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// Lines of context around each change
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    context: usize,
+    /// Exit 2 when there are changes (0 when none, 1 on error)
+    #[arg(long)]
+    detailed_exitcode: bool,
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
+    output: DiffFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+}
+
+pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
+    let session = Session::load(global)?;
+    let (runtime, cluster) = session.connect(global)?;
+    let rendered = session.render(global, Some(cluster.capabilities.clone()))?;
+    let diffs = session.diffs(&runtime, &cluster, &rendered, args.context)?;
+    let summary = DiffSummary::of(&diffs);
+    let text = match args.output {
+        DiffFormat::Text => diff::render_text(&diffs, std::io::stdout().is_terminal()),
+        DiffFormat::Json => format!("{:#}\n", diff::render_json(&diffs)),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if args.detailed_exitcode && !summary.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,47 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::cli::GlobalArgs;
+use crate::cli::session::Session;
+use crate::report;
+use crate::sync::status::release_status;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Table)]
+    output: StatusFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusFormat {
+    Table,
+    Json,
+}
+
+pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
+    let session = Session::load(global)?;
+    let (runtime, cluster) = session.connect(global)?;
+    let rendered = session.render(global, Some(cluster.capabilities.clone()))?;
+    let statuses = runtime.block_on(
+        stream::iter(session.enabled())
+            .map(|index| {
+                let manifests = rendered
+                    .iter()
+                    .find(|r| r.index == index)
+                    .map(|r| r.manifests.as_slice());
+                release_status(&cluster, &session.spec.releases[index].id, manifests)
+            })
+            .buffered(8)
+            .try_collect::<Vec<_>>(),
+    )?;
+    let text = match args.output {
+        StatusFormat::Table => report::status::table(&statuses),
+        StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&statuses)?),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

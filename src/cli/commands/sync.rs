@@ -1,0 +1,65 @@
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::cli::session::{Session, interrupt};
+use crate::diff::{self, DiffSummary};
+use crate::report;
+use crate::sync::{SyncOptions, sync_plan};
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Take over fields that other field managers own
+    #[arg(long)]
+    force_conflicts: bool,
+    /// Roll back every release that fails (uninstall a failed first install)
+    #[arg(long)]
+    atomic: bool,
+}
+
+/// The exit code of a run stopped by Ctrl-C, as shells report SIGINT.
+const INTERRUPTED: u8 = 130;
+
+/// `orch sync`, or with `review` `orch apply`: the diff first, and no sync without changes.
+pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCode> {
+    let session = Session::load(global)?;
+    let (runtime, cluster) = session.connect(global)?;
+    let rendered = session.render(global, Some(cluster.capabilities.clone()))?;
+    let spec = &session.spec;
+    if review {
+        let diffs = session.diffs(&runtime, &cluster, &rendered, 3)?;
+        let text = diff::render_text(&diffs, std::io::stdout().is_terminal());
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        if DiffSummary::of(&diffs).is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let options = SyncOptions {
+        force_conflicts: args.force_conflicts,
+        atomic: args.atomic,
+        concurrency: global.concurrency,
+    };
+    let progress = report::progress::Lines::new(global.quiet);
+    let outcome = runtime.block_on(sync_plan(
+        &cluster,
+        spec,
+        &session.plan,
+        &rendered,
+        &options,
+        &progress,
+        interrupt(),
+    ));
+    std::io::stdout()
+        .lock()
+        .write_all(report::run::summary(&outcome).as_bytes())?;
+    Ok(if outcome.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if outcome.failed() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,154 @@
+//! A release's rendered objects next to the live ones: the server-side dry-run of each
+//! (the object as the server would store it) and what is stored now. Both `orch diff` and
+//! `orch sync` start here; sync skips a release whose objects would not change.
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+
+use crate::cluster::{Cluster, ClusterError, Target};
+use crate::diff::{self, ObjectDiff, ObjectId};
+use crate::render::Manifest;
+
+/// Requests in flight per release while comparing.
+const PARALLEL_REQUESTS: usize = 16;
+
+pub struct LiveObject<'m> {
+    pub manifest: &'m Manifest,
+    pub target: Target,
+    /// The dry-run result; the rendered object itself when the namespace does not exist yet.
+    pub desired: Value,
+    pub live: Option<Value>,
+}
+
+impl LiveObject<'_> {
+    pub fn id(&self) -> ObjectId {
+        object_id(&self.target, &self.desired)
+    }
+
+    pub fn diff(&self, context: usize) -> ObjectDiff {
+        diff::diff_object(self.id(), self.live.as_ref(), Some(&self.desired), context)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.diff(0).change != diff::Change::Unchanged
+    }
+}
+
+pub fn object_id(target: &Target, object: &Value) -> ObjectId {
+    ObjectId {
+        api_version: object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        kind: target.kind().to_string(),
+        namespace: target.namespace().map(str::to_string),
+        name: target.name.clone(),
+    }
+}
+
+/// Dry-runs and reads every manifest of a release in `namespace`, in parallel.
+pub async fn compare<'m>(
+    cluster: &Cluster,
+    namespace: &str,
+    manifests: &[&'m Manifest],
+    force_conflicts: bool,
+) -> Result<Vec<LiveObject<'m>>, ClusterError> {
+    let namespace_exists = cluster.namespace_exists(namespace).await?;
+    stream::iter(manifests.iter().copied())
+        .map(|manifest| async move {
+            let target = cluster.target(&manifest.object, namespace).await?;
+            let in_missing_namespace = target.namespace() == Some(namespace) && !namespace_exists;
+            let (desired, live) = if in_missing_namespace {
+                let mut desired = manifest.object.clone();
+                desired["metadata"]["namespace"] = Value::String(namespace.to_string());
+                (desired, None)
+            } else {
+                let live = cluster.get(&target).await?;
+                (
+                    cluster
+                        .apply(&target, &manifest.object, true, force_conflicts)
+                        .await?,
+                    live,
+                )
+            };
+            Ok(LiveObject {
+                manifest,
+                target,
+                desired,
+                live,
+            })
+        })
+        .buffered(PARALLEL_REQUESTS)
+        .try_collect()
+        .await
+}
+
+/// The review of one release: its objects against the live ones, objects its last deployed
+/// revision had that it no longer renders (removals), and the hooks an upgrade would run.
+/// With `rendered` absent (`installed: false`) everything deployed is a removal.
+pub async fn diff_release(
+    cluster: &Cluster,
+    id: &crate::config::ReleaseId,
+    rendered: Option<&[Manifest]>,
+    context: usize,
+) -> Result<diff::ReleaseDiff, super::SyncError> {
+    let (hooks, objects) = match rendered {
+        Some(manifests) => super::hooks::split_hooks(manifests)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let live = compare(cluster, &id.namespace, &objects, false).await?;
+    let mut diffs: Vec<ObjectDiff> = live.iter().map(|object| object.diff(context)).collect();
+    let history = super::history::load(cluster, id).await?;
+    if let Some(deployed) = crate::record::deployed(&history) {
+        let rendered_keys: std::collections::HashSet<_> = objects
+            .iter()
+            .filter_map(|m| m.key(&id.namespace))
+            .collect();
+        for old in super::release::parse_manifest(&deployed.manifest) {
+            if old
+                .key(&id.namespace)
+                .is_none_or(|key| rendered_keys.contains(&key))
+            {
+                continue;
+            }
+            let target = cluster.target(&old.object, &id.namespace).await?;
+            if let Some(live) = cluster.get(&target).await? {
+                diffs.push(diff::diff_object(
+                    object_id(&target, &live),
+                    Some(&live),
+                    None,
+                    context,
+                ));
+            }
+        }
+    }
+    let changed = diffs.iter().any(|d| d.change != diff::Change::Unchanged);
+    let event = if crate::record::deployed(&history).is_some() {
+        super::hooks::HookEvent::PreUpgrade
+    } else {
+        super::hooks::HookEvent::PreInstall
+    };
+    // Hooks run only when the release changes; listing them otherwise would make every
+    // release with a migration look changed.
+    let hooks = if changed {
+        super::hooks::hooks_for(event, &hooks)
+            .iter()
+            .map(|hook| {
+                format!(
+                    "will run: {} {} ({event}, weight {})",
+                    hook.manifest.kind().unwrap_or("?"),
+                    hook.manifest.name().unwrap_or("?"),
+                    hook.weight
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(diff::ReleaseDiff {
+        release: id.to_string(),
+        objects: diffs,
+        hooks,
+    })
+}

@@ -1,0 +1,386 @@
+//! One release, installed or upgraded: lock with a pending record, pre hooks, apply in
+//! waves, wait, post hooks, prune, and record the outcome truthfully. A release whose
+//! objects, values and manifest are unchanged is left alone: no hook runs, nothing is written.
+
+use futures::{StreamExt, TryStreamExt, stream};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use crate::cluster::Cluster;
+use crate::config::ReleaseSpec;
+use crate::record::{self, ChartInfo, HookRecord, HookRun, ReleaseRecord, Revision, Status};
+use crate::render::{Manifest, ObjectKey, manifest};
+
+use super::compare::compare;
+use super::hook_runner::run_hooks;
+use super::hooks::{Hook, HookEvent, hooks_for, split_hooks};
+use super::order::{apply_waves, uninstall_order};
+use super::readiness;
+use super::wait::{Until, wait_for};
+use super::{Action, Progress, ReleaseReport, SyncError, SyncOptions, history};
+
+/// Objects applied at once within one wave.
+const PARALLEL_APPLIES: usize = 16;
+
+/// What one release's sync needs from the earlier stages.
+pub struct ReleaseWork<'a> {
+    pub release: &'a ReleaseSpec,
+    pub manifests: &'a [Manifest],
+    pub values: &'a Value,
+    pub chart: &'a Value,
+}
+
+pub async fn sync_release(
+    cluster: &Cluster,
+    work: &ReleaseWork<'_>,
+    options: &SyncOptions,
+    progress: &dyn Progress,
+) -> Result<ReleaseReport, SyncError> {
+    let release = work.release;
+    let id = &release.id;
+    let history = history::load(cluster, id).await?;
+    if let Some(latest) = record::latest(&history).filter(|r| r.info.status.is_pending()) {
+        return Err(SyncError::Locked {
+            release: id.to_string(),
+            detail: format!(
+                "revision {} is {} since {}: another orch or helm is working on it, or one died during it",
+                latest.version,
+                latest.info.status.as_str(),
+                latest.info.last_deployed
+            ),
+        });
+    }
+    let (hooks, objects) = split_hooks(work.manifests)?;
+    let manifest = record::manifest_text(&objects);
+    let config = work.values.as_object().cloned().unwrap_or_default();
+
+    progress.step(id, "comparing with the cluster");
+    let live = compare(cluster, &id.namespace, &objects, options.force_conflicts).await?;
+    let deployed = record::deployed(&history);
+    let latest_is_deployed =
+        record::latest(&history).map(|r| r.version) == deployed.map(|r| r.version);
+    if let Some(deployed) =
+        deployed.filter(|d| latest_is_deployed && d.manifest == manifest && d.config == config)
+        && !live.iter().any(|object| object.changed())
+    {
+        return Ok(ReleaseReport {
+            action: Action::NoChange,
+            revision: Some(deployed.version),
+        });
+    }
+
+    if release.create_namespace {
+        cluster.ensure_namespace(&id.namespace).await?;
+    } else if !cluster.namespace_exists(&id.namespace).await? {
+        return Err(SyncError::NamespaceMissing(id.namespace.clone()));
+    }
+    let revision = Revision {
+        name: id.name.clone(),
+        namespace: id.namespace.clone(),
+        chart: chart_info(work.chart),
+        config,
+        manifest,
+        hooks: hooks.iter().map(hook_record).collect(),
+        notes: String::new(),
+    };
+    let mut record = ReleaseRecord::pending(revision, &history, Timestamp::now());
+    let installing = record.info.status == Status::PendingInstall;
+    history::create(cluster, &record).await?;
+
+    let steps = Steps {
+        cluster,
+        release,
+        options,
+        progress,
+    };
+    let previous_objects = deployed
+        .map(|d| parse_manifest(&d.manifest))
+        .unwrap_or_default();
+    let outcome = steps
+        .apply(
+            &hooks,
+            &objects,
+            &previous_objects,
+            installing,
+            &mut record.hooks,
+        )
+        .await;
+    match outcome {
+        Ok(()) => {
+            let done = if installing {
+                "Install complete"
+            } else {
+                "Upgrade complete"
+            };
+            record.finish(Status::Deployed, done);
+            history::save(cluster, &record).await?;
+            if let Some(deployed) = deployed {
+                let mut superseded = deployed.clone();
+                superseded.supersede();
+                history::save(cluster, &superseded).await?;
+            }
+            Ok(ReleaseReport {
+                action: if installing {
+                    Action::Install
+                } else {
+                    Action::Upgrade
+                },
+                revision: Some(record.version),
+            })
+        }
+        Err(cause) => {
+            record.finish(
+                Status::Failed,
+                format!("Release \"{}\" failed: {cause}", id.name),
+            );
+            history::save(cluster, &record).await?;
+            if !(release.atomic || options.atomic) {
+                return Err(cause);
+            }
+            progress.step(id, "rolling back");
+            let rollback = match deployed {
+                Some(deployed) => steps.roll_back(deployed, &objects, &record, &history).await,
+                None => steps.remove_install(&objects, &history, &record).await,
+            };
+            Err(SyncError::RolledBack {
+                cause: Box::new(cause),
+                rollback: rollback.unwrap_or_else(|e| format!("the rollback failed too: {e}")),
+            })
+        }
+    }
+}
+
+struct Steps<'a> {
+    cluster: &'a Cluster,
+    release: &'a ReleaseSpec,
+    options: &'a SyncOptions,
+    progress: &'a dyn Progress,
+}
+
+impl Steps<'_> {
+    /// Hooks, apply, wait, hooks, prune: everything between the pending record and the final one.
+    async fn apply(
+        &self,
+        hooks: &[Hook<'_>],
+        objects: &[&Manifest],
+        previous_objects: &[Manifest],
+        installing: bool,
+        hook_records: &mut [HookRecord],
+    ) -> Result<(), SyncError> {
+        let id = &self.release.id;
+        let (pre, post) = if installing {
+            (HookEvent::PreInstall, HookEvent::PostInstall)
+        } else {
+            (HookEvent::PreUpgrade, HookEvent::PostUpgrade)
+        };
+        self.hooks(pre, hooks, hook_records).await?;
+        self.progress
+            .step(id, &format!("applying {} objects", objects.len()));
+        self.apply_objects(objects).await?;
+        if self.release.wait {
+            self.progress.step(id, "waiting for readiness");
+            self.wait_ready(objects).await?;
+        }
+        self.hooks(post, hooks, hook_records).await?;
+        self.prune(objects, previous_objects).await
+    }
+
+    async fn hooks(
+        &self,
+        event: HookEvent,
+        hooks: &[Hook<'_>],
+        records: &mut [HookRecord],
+    ) -> Result<(), SyncError> {
+        let selected = hooks_for(event, hooks);
+        if selected.is_empty() {
+            return Ok(());
+        }
+        self.progress.step(
+            &self.release.id,
+            &format!("running {} {event} hooks", selected.len()),
+        );
+        let deadline = Instant::now() + self.release.timeout;
+        run_hooks(
+            self.cluster,
+            &self.release.id.namespace,
+            &selected,
+            records,
+            deadline,
+        )
+        .await
+    }
+
+    /// Applies in Helm's kind order, wave by wave, each wave's objects in parallel.
+    async fn apply_objects(&self, objects: &[&Manifest]) -> Result<(), SyncError> {
+        let namespace = &self.release.id.namespace;
+        for wave in apply_waves(objects) {
+            stream::iter(wave.iter().copied())
+                .map(|manifest| async move {
+                    let target = self.cluster.target(&manifest.object, namespace).await?;
+                    self.cluster
+                        .apply(
+                            &target,
+                            &manifest.object,
+                            false,
+                            self.options.force_conflicts,
+                        )
+                        .await?;
+                    Ok::<_, SyncError>(())
+                })
+                .buffer_unordered(PARALLEL_APPLIES)
+                .try_collect::<()>()
+                .await?;
+            // Custom resources of a later wave are accepted only once their CRD is established.
+            let mut crds = Vec::new();
+            for manifest in wave
+                .iter()
+                .filter(|m| m.kind() == Some("CustomResourceDefinition"))
+            {
+                crds.push(self.cluster.target(&manifest.object, namespace).await?);
+            }
+            let deadline = Instant::now() + self.release.timeout;
+            wait_for(
+                self.cluster,
+                &crds,
+                Until::Ready(readiness::readiness),
+                deadline,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn wait_ready(&self, objects: &[&Manifest]) -> Result<(), SyncError> {
+        let mut targets = Vec::new();
+        for manifest in objects {
+            // Without a provisioner a claim never binds; Helm's --wait does not wait for them either.
+            if manifest.kind() == Some("PersistentVolumeClaim") {
+                continue;
+            }
+            targets.push(
+                self.cluster
+                    .target(&manifest.object, &self.release.id.namespace)
+                    .await?,
+            );
+        }
+        let deadline = Instant::now() + self.release.timeout;
+        wait_for(
+            self.cluster,
+            &targets,
+            Until::Ready(readiness::readiness),
+            deadline,
+        )
+        .await
+    }
+
+    /// Deletes what `previous` had and `current` no longer renders, in uninstall order.
+    async fn prune(&self, current: &[&Manifest], previous: &[Manifest]) -> Result<(), SyncError> {
+        let namespace = &self.release.id.namespace;
+        let kept: std::collections::HashSet<ObjectKey> =
+            current.iter().filter_map(|m| m.key(namespace)).collect();
+        let mut gone: Vec<&Manifest> = previous
+            .iter()
+            .filter(|m| m.key(namespace).is_some_and(|key| !kept.contains(&key)))
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        self.progress
+            .step(&self.release.id, &format!("pruning {} objects", gone.len()));
+        uninstall_order(&mut gone);
+        for manifest in gone {
+            let target = self.cluster.target(&manifest.object, namespace).await?;
+            self.cluster.delete(&target).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the last deployed revision's objects back and records that as a new revision.
+    async fn roll_back(
+        &self,
+        deployed: &ReleaseRecord,
+        failed_objects: &[&Manifest],
+        failed: &ReleaseRecord,
+        history: &[ReleaseRecord],
+    ) -> Result<String, SyncError> {
+        let restored = parse_manifest(&deployed.manifest);
+        let restored_refs: Vec<&Manifest> = restored.iter().collect();
+        self.apply_objects(&restored_refs).await?;
+        let failed_owned: Vec<Manifest> = failed_objects.iter().map(|m| (*m).clone()).collect();
+        self.prune(&restored_refs, &failed_owned).await?;
+        if self.release.wait {
+            self.wait_ready(&restored_refs).await?;
+        }
+        let mut all = history.to_vec();
+        all.push(failed.clone());
+        let revision = Revision {
+            name: deployed.name.clone(),
+            namespace: deployed.namespace.clone(),
+            chart: deployed.chart.clone(),
+            config: deployed.config.clone(),
+            manifest: deployed.manifest.clone(),
+            hooks: deployed.hooks.clone(),
+            notes: deployed.info.notes.clone(),
+        };
+        let mut record = ReleaseRecord::pending(revision, &all, Timestamp::now());
+        record.finish(
+            Status::Deployed,
+            format!("Rollback to {}", deployed.version),
+        );
+        history::create(self.cluster, &record).await?;
+        let mut superseded = deployed.clone();
+        superseded.supersede();
+        history::save(self.cluster, &superseded).await?;
+        Ok(format!(
+            "revision {} restores revision {}",
+            record.version, deployed.version
+        ))
+    }
+
+    /// A failed first install, undone: its objects and its record go, as Helm's --atomic does.
+    async fn remove_install(
+        &self,
+        objects: &[&Manifest],
+        history: &[ReleaseRecord],
+        failed: &ReleaseRecord,
+    ) -> Result<String, SyncError> {
+        let owned: Vec<Manifest> = objects.iter().map(|m| (*m).clone()).collect();
+        self.prune(&[], &owned).await?;
+        let mut all = history.to_vec();
+        all.push(failed.clone());
+        history::delete_all(self.cluster, &all).await?;
+        Ok("the failed install was removed".to_string())
+    }
+}
+
+/// The objects of a stored manifest. Records orch or Helm wrote parse; anything else is
+/// treated as holding no objects rather than blocking the sync.
+pub fn parse_manifest(text: &str) -> Vec<Manifest> {
+    manifest::split(text, "").unwrap_or_default()
+}
+
+fn chart_info(chart: &Value) -> ChartInfo {
+    ChartInfo {
+        metadata: serde_json::from_value(chart.clone()).unwrap_or_default(),
+        values: Map::new(),
+        other: Map::new(),
+    }
+}
+
+fn hook_record(hook: &Hook<'_>) -> HookRecord {
+    HookRecord {
+        name: hook.manifest.name().unwrap_or_default().to_string(),
+        kind: hook.manifest.kind().unwrap_or_default().to_string(),
+        path: hook.manifest.source.clone(),
+        manifest: hook.manifest.text.clone(),
+        events: hook.events.iter().map(|e| e.as_str().to_string()).collect(),
+        last_run: HookRun::default(),
+        weight: i32::try_from(hook.weight).unwrap_or_default(),
+        delete_policies: hook
+            .delete_policies
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
+    }
+}

@@ -1,0 +1,60 @@
+//! `orch status`: each release's deployed revision, how many of its objects are ready, and
+//! whether a sync would change anything.
+
+use futures::future::try_join_all;
+
+use crate::cluster::Cluster;
+use crate::config::ReleaseId;
+use crate::record;
+use crate::render::Manifest;
+
+use super::compare::diff_release;
+use super::readiness::{Readiness, readiness};
+use super::release::parse_manifest;
+use super::{SyncError, history};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReleaseStatus {
+    pub release: String,
+    pub revision: Option<u32>,
+    pub status: Option<String>,
+    /// Objects of the deployed revision that exist and are ready.
+    pub ready: usize,
+    pub total: usize,
+    /// A sync would change something: the chart renders differently, or the live objects drifted.
+    pub drift: bool,
+}
+
+pub async fn release_status(
+    cluster: &Cluster,
+    id: &ReleaseId,
+    rendered: Option<&[Manifest]>,
+) -> Result<ReleaseStatus, SyncError> {
+    let records = history::load(cluster, id).await?;
+    let latest = record::latest(&records);
+    let objects = record::deployed(&records)
+        .map(|d| parse_manifest(&d.manifest))
+        .unwrap_or_default();
+    let states = try_join_all(objects.iter().map(|manifest| async move {
+        let target = cluster.target(&manifest.object, &id.namespace).await?;
+        Ok::<_, SyncError>(cluster.get(&target).await?)
+    }))
+    .await?;
+    let ready = states
+        .iter()
+        .filter(|state| {
+            state
+                .as_ref()
+                .is_some_and(|object| readiness(object) == Readiness::Ready)
+        })
+        .count();
+    let drift = diff_release(cluster, id, rendered, 0).await?.has_changes();
+    Ok(ReleaseStatus {
+        release: id.to_string(),
+        revision: latest.map(|r| r.version),
+        status: latest.map(|r| r.info.status.as_str().to_string()),
+        ready,
+        total: objects.len(),
+        drift,
+    })
+}

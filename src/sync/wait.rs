@@ -1,0 +1,68 @@
+//! Waiting for objects: polls each until a condition says ready, failed, or time is up.
+//! Conditions are the pure functions of `readiness`; this module only asks the cluster.
+
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::cluster::{Cluster, Target};
+
+use super::SyncError;
+use super::readiness::Readiness;
+
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What to wait for: to exist and satisfy a condition, or to be gone.
+#[derive(Clone, Copy)]
+pub enum Until {
+    Ready(fn(&Value) -> Readiness),
+    Gone,
+}
+
+/// Waits until every target meets `until`. A failed object ends the wait at once; at
+/// `deadline` the error lists every object still not there, and why.
+pub async fn wait_for(
+    cluster: &Cluster,
+    targets: &[Target],
+    until: Until,
+    deadline: Instant,
+) -> Result<(), SyncError> {
+    let mut waiting: Vec<&Target> = targets.iter().collect();
+    loop {
+        let states = try_join_all(waiting.iter().map(|target| cluster.get(target))).await?;
+        let mut still = Vec::new();
+        for (target, state) in waiting.into_iter().zip(states) {
+            match (until, state) {
+                (Until::Gone, None) => {}
+                (Until::Gone, Some(_)) => still.push((target, "still exists".to_string())),
+                (Until::Ready(_), None) => still.push((target, "does not exist".to_string())),
+                (Until::Ready(condition), Some(object)) => match condition(&object) {
+                    Readiness::Ready => {}
+                    Readiness::Pending(why) => still.push((target, why)),
+                    Readiness::Failed(why) => {
+                        return Err(SyncError::ObjectFailed {
+                            object: target.to_string(),
+                            reason: why,
+                        });
+                    }
+                },
+            }
+        }
+        if still.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(SyncError::Timeout {
+                objects: still
+                    .iter()
+                    .map(|(target, why)| format!("{target}: {why}"))
+                    .collect(),
+            });
+        }
+        waiting = still.into_iter().map(|(target, _)| target).collect();
+        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))
+            .await;
+    }
+}
