@@ -138,6 +138,8 @@ contexts:
   context: {cluster: orch-test, user: admin}
 current-context: orch-test
 EOF
+# It holds the admin token; helm and kubectl also warn about readable kubeconfigs.
+chmod 600 "$DIR/kubeconfig" "$DIR/tokens.csv"
 
 log "starting etcd, kube-apiserver and kube-controller-manager in $DIR"
 start etcd etcd --name orch --data-dir "$DIR/etcd" \

@@ -14,9 +14,9 @@ use super::normalize::LAST_APPLIED;
 /// that is only on one side.
 pub const HIDDEN: &str = "(hidden)";
 /// Shown on the live side for a key whose value changed.
-pub const HIDDEN_OLD: &str = "(hidden: old value)";
+pub const HIDDEN_OLD: &str = "(hidden, old value)";
 /// Shown on the desired side for a key whose value changed.
-pub const HIDDEN_NEW: &str = "(hidden: new value)";
+pub const HIDDEN_NEW: &str = "(hidden, new value)";
 
 /// Whether the object's kind is `Secret`, in any API group.
 ///

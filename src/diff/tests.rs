@@ -140,7 +140,7 @@ fn secret_diff_names_changed_keys_and_never_shows_values() {
     assert_eq!(diff.change, Change::Changed);
     assert!(
         diff.unified
-            .contains("\n-  password: '(hidden: old value)'\n+  password: '(hidden: new value)'\n"),
+            .contains("\n-  password: (hidden, old value)\n+  password: (hidden, new value)\n"),
         "{}",
         diff.unified
     );
@@ -194,9 +194,9 @@ fn string_data_compares_with_the_live_data_it_becomes() {
     assert_eq!(
         diff.unified,
         "--- live\n+++ desired\n@@ -1,7 +1,7 @@\n apiVersion: v1\n data:\n\
-         -  password: '(hidden: old value)'\n\
+         -  password: (hidden, old value)\n\
          -  token: (hidden)\n\
-         +  password: '(hidden: new value)'\n\
+         +  password: (hidden, new value)\n\
          +  user: (hidden)\n\
          \x20kind: Secret\n metadata:\n   name: db\n"
     );

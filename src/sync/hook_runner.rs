@@ -101,7 +101,11 @@ fn note(records: &mut [HookRecord], target: &Target, run: HookRun) {
 
 /// The error, and for a Job what its pods say: the reason users need to fix a migration.
 async fn describe_failure(cluster: &Cluster, target: &Target, error: &SyncError) -> String {
-    let mut text = error.to_string();
+    let mut text = match error {
+        SyncError::ObjectFailed { reason, .. } => reason.clone(),
+        SyncError::Timeout { objects } => format!("not finished in time: {}", objects.join("; ")),
+        other => other.to_string(),
+    };
     if target.kind() != "Job" {
         return text;
     }

@@ -7,8 +7,10 @@
 
 mod cluster;
 mod namespace;
+mod project;
 mod wait;
 
 pub use cluster::{client, kubeconfig, orch};
 pub use namespace::TestNamespace;
+pub use project::{Project, Run, engine_chart, records};
 pub use wait::{TIMEOUT, assert_stays, wait_for};

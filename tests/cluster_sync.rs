@@ -1,0 +1,383 @@
+//! The cluster engine as users run it: `orch sync`, `diff`, `status`, `destroy` against the
+//! test control plane, each test in its own namespace, asserting on real cluster state.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::Api;
+use orch::record::Status;
+use support::{Project, TestNamespace, engine_chart, records};
+
+/// The summary row of `release`: [release, action, revision, time].
+fn row<'a>(stdout: &'a str, release: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|cells| cells.first() == Some(&release))
+        .unwrap_or_else(|| panic!("no summary row for {release}:\n{stdout}"))
+}
+
+/// A releases file: each release is (name, extra YAML lines) in `namespace`, on the engine chart.
+fn releases(namespace: &str, releases: &[(&str, &str)]) -> String {
+    let chart = engine_chart();
+    let mut text = String::from("helmDefaults:\n  timeout: 60\nreleases:\n");
+    for (name, extra) in releases {
+        text.push_str(&format!(
+            "  - name: {name}\n    namespace: {namespace}\n    chart: {}\n",
+            chart.display()
+        ));
+        for line in extra.lines() {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text
+}
+
+async fn resource_versions(ns: &TestNamespace) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    let config_maps: Api<ConfigMap> = ns.api();
+    for cm in config_maps.list(&Default::default()).await.unwrap() {
+        versions.insert(
+            format!("cm/{}", cm.metadata.name.unwrap()),
+            cm.metadata.resource_version.unwrap(),
+        );
+    }
+    let deployments: Api<Deployment> = ns.api();
+    for d in deployments.list(&Default::default()).await.unwrap() {
+        versions.insert(
+            format!("deploy/{}", d.metadata.name.unwrap()),
+            d.metadata.resource_version.unwrap(),
+        );
+    }
+    versions
+}
+
+async fn config_map(ns: &TestNamespace, name: &str) -> Option<ConfigMap> {
+    ns.api::<ConfigMap>().get_opt(name).await.unwrap()
+}
+
+#[tokio::test]
+async fn no_op_sync_writes_nothing_and_diff_shows_exactly_the_change() {
+    let ns = TestNamespace::new("noop").await;
+    let project = Project::new(&releases(ns.name(), &[("web", "")]));
+    let first = project.orch(&["sync"]).expect(0);
+    assert_eq!(
+        row(&first.stdout, &format!("{}/web", ns.name()))[1..3],
+        ["install", "1"]
+    );
+    let before = resource_versions(&ns).await;
+    assert!(
+        before.contains_key("deploy/web") && before.contains_key("cm/web-config"),
+        "{before:?}"
+    );
+
+    let second = project.orch(&["sync"]).expect(0);
+    assert!(second.stdout.contains("no change"), "{}", second.stdout);
+    assert_eq!(
+        resource_versions(&ns).await,
+        before,
+        "a no-op sync wrote an object"
+    );
+    assert_eq!(
+        records(&ns.client(), ns.name(), "web").await.len(),
+        1,
+        "a no-op sync wrote a revision"
+    );
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+
+    project.write(
+        "helmfile.yaml",
+        &releases(
+            ns.name(),
+            &[("web", "set:\n  - {name: config.greeting, value: hola}")],
+        ),
+    );
+    let diff = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+    assert!(
+        diff.stdout
+            .contains("-  greeting: hello\n+  greeting: hola\n"),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout
+            .contains(&format!("~ ConfigMap {}/web-config", ns.name())),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout
+            .contains(&format!("~ Deployment {}/web", ns.name())),
+        "checksum annotation: {}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout
+            .contains("1 release changed: 0 objects added, 2 changed, 0 removed"),
+        "{}",
+        diff.stdout
+    );
+
+    let json = project.orch(&["diff", "-o", "json"]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["summary"]["changed"], 2);
+
+    project.orch(&["sync"]).expect(0);
+    assert_eq!(
+        config_map(&ns, "web-config").await.unwrap().data.unwrap()["greeting"],
+        "hola"
+    );
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+    let history = records(&ns.client(), ns.name(), "web").await;
+    let statuses: Vec<Status> = history.iter().map(|r| r.info.status).collect();
+    assert_eq!(statuses, vec![Status::Superseded, Status::Deployed]);
+}
+
+#[tokio::test]
+async fn secret_values_never_leave_the_cluster_through_orch() {
+    let ns = TestNamespace::new("secrets").await;
+    let old = "old-pw-6f1e2d";
+    let new = "new-pw-9a8b7c";
+    let project = Project::new(&releases(
+        ns.name(),
+        &[(
+            "db",
+            &format!("values:\n  - secret: {{password: {old}, user: admin}}"),
+        )],
+    ));
+    let mut outputs = vec![project.orch(&["sync", "-v"]).expect(0)];
+    let changed = ["--set", &format!("secret.password={new}")];
+    let with = |args: &[&str]| -> Vec<String> {
+        args.iter().chain(&changed).map(|s| s.to_string()).collect()
+    };
+    let diff = project.orch(
+        &with(&["diff", "-v"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        diff.stdout
+            .contains("-  password: (hidden, old value)\n+  password: (hidden, new value)\n"),
+        "{}",
+        diff.stdout
+    );
+    assert!(diff.stdout.contains("user: (hidden)"), "{}", diff.stdout);
+    outputs.push(diff);
+    for args in [
+        &["diff", "-o", "json"][..],
+        &["apply", "-v"],
+        &["status", "-o", "json"],
+        &["status"],
+    ] {
+        outputs.push(project.orch(&with(args).iter().map(String::as_str).collect::<Vec<_>>()));
+    }
+    outputs.push(project.orch(&["--log-format", "json", "-vv", "sync"]));
+    use base64::Engine;
+    let encoded = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for run in &outputs {
+        for secret in [old.to_string(), new.to_string(), encoded(old), encoded(new)] {
+            assert!(
+                !run.all_output().contains(&secret),
+                "`{secret}` printed:\n{}",
+                run.all_output()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn selection_syncs_only_the_selected_release_unless_needs_are_included() {
+    let ns = TestNamespace::new("select").await;
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("db", ""),
+            ("api", "needs: [db]"),
+            ("web", "needs: [api]"),
+            ("other", ""),
+        ],
+    ));
+    project.orch(&["sync", "-l", "name=web"]).expect(0);
+    let client = ns.client();
+    assert_eq!(records(&client, ns.name(), "web").await.len(), 1);
+    for absent in ["db", "api", "other"] {
+        assert!(
+            records(&client, ns.name(), absent).await.is_empty(),
+            "{absent} was synced"
+        );
+    }
+    let run = project
+        .orch(&["sync", "-l", "name=web", "--include-transitive-needs"])
+        .expect(0);
+    let order: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "RELEASE",
+            &format!("{}/db", ns.name()),
+            &format!("{}/api", ns.name()),
+            &format!("{}/web", ns.name())
+        ]
+    );
+    assert!(records(&client, ns.name(), "other").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_migration_skips_dependents_and_atomic_restores_the_previous_revision() {
+    let ns = TestNamespace::new("hookfail").await;
+    let good = "values:\n  - migration: {enabled: true}\natomic: true";
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("base", good),
+            ("dependent", "needs: [base]"),
+            ("independent", ""),
+        ],
+    ));
+    project.orch(&["sync"]).expect(0);
+    assert!(config_map(&ns, "base-config").await.is_some());
+
+    let failing = "values:\n  - migration: {enabled: true, podAnnotations: {simulator.orch.dev/fail: \"true\"}}\n  - config: {greeting: broken}\natomic: true";
+    project.write(
+        "helmfile.yaml",
+        &releases(
+            ns.name(),
+            &[
+                ("base", failing),
+                (
+                    "dependent",
+                    "needs: [base]\nset:\n  - {name: replicas, value: 2}",
+                ),
+                ("independent", "set:\n  - {name: replicas, value: 2}"),
+            ],
+        ),
+    );
+    let run = project.orch(&["sync"]).expect(1);
+    let base = format!("{}/base", ns.name());
+    assert_eq!(row(&run.stdout, &base)[1], "failed");
+    assert_eq!(
+        row(&run.stdout, &format!("{}/dependent", ns.name()))[1],
+        "skipped"
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "release {}/dependent skipped: needs {base}, which failed",
+            ns.name()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        row(&run.stdout, &format!("{}/independent", ns.name()))[1..3],
+        ["upgrade", "2"]
+    );
+    let hook_failure = format!(
+        "hook Job {}/base-migrate failed: Job failed: BackoffLimitExceeded",
+        ns.name()
+    );
+    assert!(run.stdout.contains(&hook_failure), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("container migrate: terminated (Error, exit code 1)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("rolled back: revision 3 restores revision 1"),
+        "{}",
+        run.stdout
+    );
+
+    let history = records(&ns.client(), ns.name(), "base").await;
+    let statuses: Vec<Status> = history.iter().map(|r| r.info.status).collect();
+    assert_eq!(
+        statuses,
+        vec![Status::Superseded, Status::Failed, Status::Deployed]
+    );
+    assert_eq!(history[2].info.description, "Rollback to 1");
+    let greeting = config_map(&ns, "base-config").await.unwrap().data.unwrap()["greeting"].clone();
+    assert_eq!(
+        greeting, "hello",
+        "the previous revision's objects are back"
+    );
+    let dependent: Deployment = ns.api().get("dependent").await.unwrap();
+    assert_eq!(
+        dependent.spec.unwrap().replicas,
+        Some(1),
+        "the skipped release was not touched"
+    );
+}
+
+#[tokio::test]
+async fn removed_objects_are_pruned_and_installed_false_and_destroy_remove_releases() {
+    let ns = TestNamespace::new("prune").await;
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("app", "set:\n  - {name: extra, value: true}"),
+            ("gone", ""),
+        ],
+    ));
+    project.orch(&["sync"]).expect(0);
+    assert!(config_map(&ns, "app-extra").await.is_some());
+
+    project.write(
+        "helmfile.yaml",
+        &releases(ns.name(), &[("app", ""), ("gone", "installed: false")]),
+    );
+    let diff = project.orch(&["diff"]).expect(0);
+    assert!(
+        diff.stdout
+            .contains(&format!("- ConfigMap {}/app-extra", ns.name())),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout
+            .contains(&format!("- Deployment {}/gone", ns.name())),
+        "{}",
+        diff.stdout
+    );
+    let run = project.orch(&["sync"]).expect(0);
+    assert_eq!(
+        row(&run.stdout, &format!("{}/gone", ns.name()))[1],
+        "uninstall"
+    );
+    assert!(
+        config_map(&ns, "app-extra").await.is_none(),
+        "app-extra was not pruned"
+    );
+    assert!(config_map(&ns, "app-config").await.is_some());
+    assert!(
+        ns.api::<Deployment>()
+            .get_opt("gone")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(records(&ns.client(), ns.name(), "gone").await.is_empty());
+
+    let run = project.orch(&["destroy"]).expect(0);
+    assert_eq!(
+        row(&run.stdout, &format!("{}/app", ns.name()))[1],
+        "uninstall"
+    );
+    assert!(records(&ns.client(), ns.name(), "app").await.is_empty());
+    assert!(config_map(&ns, "app-config").await.is_none());
+    assert!(
+        ns.api::<Deployment>()
+            .get_opt("app")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
