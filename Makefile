@@ -9,7 +9,7 @@ SHELL := bash
 FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs))))
 # Recipe lines: the pinned helm (and helmfile) first on PATH, installed once by
 # hack/tools.sh; the test cluster's kubeconfig, started or reused by up.sh.
-USE_HELM = helm_bin=$$(hack/tools.sh helm3); export PATH="$$helm_bin:$$PATH"
+USE_HELM = helm_bin=$$(hack/tools.sh helm3 helmfile); export PATH="$$helm_bin:$$PATH"
 USE_CLUSTER = kubeconfig=$$(hack/cluster/up.sh | sed -n 's/^export KUBECONFIG=//p')
 
 .PHONY: build test-unit test cluster cluster-down lint demo
@@ -36,8 +36,11 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# Becomes `orch sync -e staging`, then `orch status`, once orch's cluster engine lands.
+# The README's main job: the example system synced to the local control plane, then its status.
 demo:
 	$(USE_HELM)
 	$(USE_CLUSTER)
-	KUBECONFIG="$$kubeconfig" cargo run -q -- template -e staging
+	cargo build -q --bin orch
+	KUBECONFIG="$$kubeconfig" target/debug/orch sync -e staging
+	KUBECONFIG="$$kubeconfig" target/debug/orch status -e staging
+	echo "The system runs on the local control plane: export KUBECONFIG=$$kubeconfig"
