@@ -133,6 +133,17 @@ async fn the_example_system_syncs_reviews_and_destroys() {
         );
     }
 
+    let listed = project
+        .orch(&["list", "-e", "staging", "--cluster", "-o", "json"])
+        .expect(0);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|r| r["revision"] == 1 && r["status"] == "deployed"),
+        "{listed:?}"
+    );
+
     // Each migration finished before its service's Deployment existed, and before the
     // server, which needs both services, started at all.
     for service in ["order-service", "customer-service"] {

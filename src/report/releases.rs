@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::config::ReleaseSpec;
+use crate::sync::status::Deployed;
 
 #[derive(Serialize)]
 struct ReleaseRow<'a> {
@@ -14,12 +15,15 @@ struct ReleaseRow<'a> {
     needs: &'a [String],
     installed: bool,
     enabled: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a Deployed>,
 }
 
-pub fn json(releases: &[&ReleaseSpec]) -> String {
+pub fn json(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String {
     let rows: Vec<ReleaseRow<'_>> = releases
         .iter()
-        .map(|r| ReleaseRow {
+        .enumerate()
+        .map(|(i, r)| ReleaseRow {
             name: &r.id.name,
             namespace: &r.id.namespace,
             chart: &r.chart,
@@ -28,40 +32,50 @@ pub fn json(releases: &[&ReleaseSpec]) -> String {
             needs: &r.needs,
             installed: r.installed,
             enabled: r.enabled,
+            cluster: deployed.and_then(|d| d.get(i)),
         })
         .collect();
     serde_json::to_string_pretty(&rows).expect("plain data serializes") + "\n"
 }
 
-pub fn table(releases: &[&ReleaseSpec]) -> String {
+pub fn table(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String {
     let rows: Vec<Vec<String>> = releases
         .iter()
-        .map(|r| {
-            vec![
+        .enumerate()
+        .map(|(i, r)| {
+            let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let mut row = vec![
                 r.id.name.clone(),
                 r.id.namespace.clone(),
                 r.enabled.to_string(),
                 r.installed.to_string(),
-                r.labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}:{v}"))
-                    .collect::<Vec<_>>()
-                    .join(","),
+                labels.join(","),
                 r.chart.clone(),
                 r.version.clone().unwrap_or_default(),
-            ]
+            ];
+            if let Some(found) = deployed.and_then(|d| d.get(i)) {
+                row.push(found.revision.map_or("-".into(), |v| v.to_string()));
+                row.push(
+                    found
+                        .status
+                        .clone()
+                        .unwrap_or_else(|| "not installed".into()),
+                );
+            }
+            row
         })
         .collect();
-    super::table(
-        &[
-            "NAME",
-            "NAMESPACE",
-            "ENABLED",
-            "INSTALLED",
-            "LABELS",
-            "CHART",
-            "VERSION",
-        ],
-        &rows,
-    )
+    let mut headers = vec![
+        "NAME",
+        "NAMESPACE",
+        "ENABLED",
+        "INSTALLED",
+        "LABELS",
+        "CHART",
+        "VERSION",
+    ];
+    if deployed.is_some() {
+        headers.extend(["REVISION", "STATUS"]);
+    }
+    super::table(&headers, &rows)
 }

@@ -92,7 +92,11 @@ pub struct ReleaseReport {
     pub revision: Option<u32>,
 }
 
-/// Where a release's sync is; reported as it goes.
+/// Where each release of a run is; reported as it goes.
 pub trait Progress: Sync {
+    /// The releases of the run, in order, before any starts.
+    fn planned(&self, _releases: &[&ReleaseId]) {}
     fn step(&self, release: &ReleaseId, step: &str);
+    /// A release is done: its action, or why it failed or was skipped.
+    fn finished(&self, _release: &ReleaseId, _outcome: &str) {}
 }

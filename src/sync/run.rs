@@ -54,6 +54,12 @@ pub async fn sync_plan(
     let order: Vec<usize> = plan.ordered().into_iter().filter(|&i| members[i]).collect();
     let by_index: HashMap<usize, &RenderedRelease> =
         rendered.iter().map(|r| (r.index, r)).collect();
+    progress.planned(
+        &order
+            .iter()
+            .map(|&r| &spec.releases[r].id)
+            .collect::<Vec<_>>(),
+    );
     let took = std::sync::Mutex::new(HashMap::new());
     let (outcomes, interrupted) = walk(
         &order,
@@ -81,6 +87,7 @@ pub async fn sync_plan(
                     }
                 };
                 took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
+                progress.finished(&release.id, &describe(&result));
                 result
             }
         },
@@ -107,6 +114,12 @@ pub async fn destroy_plan(
 ) -> RunReport {
     let mut order = plan.ordered();
     order.reverse();
+    progress.planned(
+        &order
+            .iter()
+            .map(|&r| &spec.releases[r].id)
+            .collect::<Vec<_>>(),
+    );
     let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
     for &release in &order {
         for need in plan.graph.needs_within(release, &plan.selected) {
@@ -127,6 +140,7 @@ pub async fn destroy_plan(
                 let result =
                     uninstall_release(cluster, &release.id, release.timeout, progress).await;
                 took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
+                progress.finished(&release.id, &describe(&result));
                 result
             }
         },
@@ -140,6 +154,20 @@ pub async fn destroy_plan(
         &took.into_inner().unwrap_or_default(),
         interrupted,
     )
+}
+
+fn describe(result: &Result<ReleaseReport, SyncError>) -> String {
+    match result {
+        Ok(ReleaseReport {
+            action,
+            revision: Some(revision),
+        }) => format!("{action} (revision {revision})"),
+        Ok(ReleaseReport {
+            action,
+            revision: None,
+        }) => action.to_string(),
+        Err(_) => "failed".to_string(),
+    }
 }
 
 fn effective(concurrency: usize) -> usize {

@@ -25,6 +25,23 @@ pub struct ReleaseStatus {
     pub drift: bool,
 }
 
+/// A release's latest revision in the cluster and its status.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Deployed {
+    pub revision: Option<u32>,
+    pub status: Option<String>,
+}
+
+/// The release's latest revision and its status, for `list --cluster`.
+pub async fn deployed_revision(cluster: &Cluster, id: &ReleaseId) -> Result<Deployed, SyncError> {
+    let records = history::load(cluster, id).await?;
+    let latest = record::latest(&records);
+    Ok(Deployed {
+        revision: latest.map(|r| r.version),
+        status: latest.map(|r| r.info.status.as_str().to_string()),
+    })
+}
+
 pub async fn release_status(
     cluster: &Cluster,
     id: &ReleaseId,

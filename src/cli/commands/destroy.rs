@@ -11,13 +11,13 @@ use crate::sync::destroy_plan;
 pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let progress = report::progress::Lines::new(global.quiet);
+    let progress = report::progress::for_stderr(global.quiet);
     let outcome = runtime.block_on(destroy_plan(
         &cluster,
         &session.spec,
         &session.plan,
         global.concurrency,
-        &progress,
+        progress.as_ref(),
         interrupt(),
     ));
     std::io::stdout()

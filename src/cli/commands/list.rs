@@ -1,18 +1,22 @@
 use std::io::Write;
-
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use futures::future::try_join_all;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
 use crate::report;
+use crate::sync::status::{Deployed, deployed_revision};
 
 #[derive(Args)]
 pub struct ListArgs {
     #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
     output: ListFormat,
+    /// Add each release's revision and status in the cluster
+    #[arg(long)]
+    cluster: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -31,9 +35,18 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
         .zip(&session.plan.selected)
         .filter_map(|(release, &selected)| selected.then_some(release))
         .collect();
+    let deployed: Option<Vec<Deployed>> = if args.cluster {
+        let (runtime, cluster) = session.connect(global)?;
+        let found = runtime.block_on(try_join_all(
+            releases.iter().map(|r| deployed_revision(&cluster, &r.id)),
+        ))?;
+        Some(found)
+    } else {
+        None
+    };
     let text = match args.output {
-        ListFormat::Table => report::releases::table(&releases),
-        ListFormat::Json => report::releases::json(&releases),
+        ListFormat::Table => report::releases::table(&releases, deployed.as_deref()),
+        ListFormat::Json => report::releases::json(&releases, deployed.as_deref()),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -42,14 +42,14 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         atomic: args.atomic,
         concurrency: global.concurrency,
     };
-    let progress = report::progress::Lines::new(global.quiet);
+    let progress = report::progress::for_stderr(global.quiet);
     let outcome = runtime.block_on(sync_plan(
         &cluster,
         spec,
         &session.plan,
         &rendered,
         &options,
-        &progress,
+        progress.as_ref(),
         interrupt(),
     ));
     std::io::stdout()
