@@ -130,7 +130,7 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Uninstall the selected releases, dependents first
     #[command(after_help = "Examples:\n  orch destroy -e staging -l tier=apps")]
-    Destroy,
+    Destroy(commands::destroy::DestroyArgs),
     /// Print (or write) each release's merged values
     #[command(
         after_help = "Examples:\n  orch write-values -e staging -l name=server\n  orch write-values -e prod --output-dir values-out/"
@@ -156,7 +156,7 @@ pub fn main() -> ExitCode {
         Command::Sync(args) => commands::sync::run(global, &args, false),
         Command::Apply(args) => commands::sync::run(global, &args, true),
         Command::Status(args) => commands::status::run(global, &args),
-        Command::Destroy => commands::destroy::run(global),
+        Command::Destroy(args) => commands::destroy::run(global, &args),
         Command::WriteValues(args) => commands::write_values::run(global, &args),
         Command::Completion { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -23,6 +23,39 @@ pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord
     Ok(records)
 }
 
+/// Refuses to go on while the latest revision is pending: another run holds the release.
+/// With `force`, a pending revision left by a run that died is marked failed instead, so
+/// the release can be synced again (the caller must know no other run is active).
+pub async fn unlock(
+    cluster: &Cluster,
+    id: &ReleaseId,
+    records: &mut [ReleaseRecord],
+    force: bool,
+) -> Result<(), SyncError> {
+    let Some(latest) = records.last_mut().filter(|r| r.info.status.is_pending()) else {
+        return Ok(());
+    };
+    if !force {
+        return Err(SyncError::Locked {
+            release: id.to_string(),
+            detail: format!(
+                "revision {} is {} since {}: another orch or helm run is working on it, or one \
+                 died during it; if none is running, sync again with --force-unlock",
+                latest.version,
+                latest.info.status.as_str(),
+                latest.info.last_deployed
+            ),
+        });
+    }
+    let status = latest.info.status.as_str();
+    tracing::warn!(
+        "release {id}: revision {} was {status}; marking it failed (--force-unlock)",
+        latest.version
+    );
+    latest.finish(record::Status::Failed, format!("Release \"{}\" failed: the run that left it {status} did not finish (unlocked with --force-unlock)", id.name));
+    save(cluster, latest).await
+}
+
 /// Writes a new revision; fails with `Locked` when another run wrote it first.
 pub async fn create(cluster: &Cluster, record: &ReleaseRecord) -> Result<(), SyncError> {
     let (target, secret) = secret(cluster, record).await?;

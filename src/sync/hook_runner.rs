@@ -2,15 +2,15 @@
 //! awaited to completion before the next; a failed hook stops the release.
 
 use jiff::Timestamp;
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, Target};
 use crate::record::{HookRecord, HookRun, HookRunPhase};
 
 use super::SyncError;
+use super::explain;
 use super::hooks::{DeletePolicy, Hook};
-use super::readiness::{self, Readiness};
+use super::readiness;
 use super::wait::{Until, wait_for};
 
 /// Runs `hooks` (already in Helm's order) in `namespace`, noting each run in `records`.
@@ -101,64 +101,16 @@ fn note(records: &mut [HookRecord], target: &Target, run: HookRun) {
 
 /// The error, and for a Job what its pods say: the reason users need to fix a migration.
 async fn describe_failure(cluster: &Cluster, target: &Target, error: &SyncError) -> String {
-    let mut text = match error {
-        SyncError::ObjectFailed { reason, .. } => reason.clone(),
+    match error {
+        // A timeout names the objects and their pods already.
         SyncError::Timeout { objects } => format!("not finished in time: {}", objects.join("; ")),
-        other => other.to_string(),
-    };
-    if target.kind() != "Job" {
-        return text;
-    }
-    let Some(namespace) = target.namespace() else {
-        return text;
-    };
-    let Ok(pods) = cluster.core_target("Pod", namespace, "").await else {
-        return text;
-    };
-    let Ok(pods) = cluster
-        .list(&pods, &format!("job-name={}", target.name))
-        .await
-    else {
-        return text;
-    };
-    for pod in &pods {
-        text.push_str(&format!("\n  pod {}", pod_summary(pod)));
-    }
-    text
-}
-
-/// `name: phase; container c: terminated (Error, exit code 1)` and the like.
-pub fn pod_summary(pod: &Value) -> String {
-    let name = pod
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    let phase = pod
-        .pointer("/status/phase")
-        .and_then(Value::as_str)
-        .unwrap_or("Unknown");
-    let mut text = format!("{name}: {phase}");
-    let statuses = pod
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array);
-    for status in statuses.into_iter().flatten() {
-        let container = status.get("name").and_then(Value::as_str).unwrap_or("?");
-        let state = status.get("state").and_then(Value::as_object);
-        for (state_name, detail) in state.into_iter().flatten() {
-            let reason = detail.get("reason").and_then(Value::as_str).unwrap_or("");
-            let code = detail.get("exitCode").and_then(Value::as_i64);
-            text.push_str(&format!("; container {container}: {state_name}"));
-            match (reason, code) {
-                ("", None) => {}
-                (reason, Some(code)) => text.push_str(&format!(" ({reason}, exit code {code})")),
-                (reason, None) => text.push_str(&format!(" ({reason})")),
+        SyncError::ObjectFailed { reason, .. } => {
+            let mut text = reason.clone();
+            for pod in explain::pods_of(cluster, target).await {
+                text.push_str(&format!("\n  pod {pod}"));
             }
+            text
         }
+        other => other.to_string(),
     }
-    if let Some(Readiness::Pending(why) | Readiness::Failed(why)) =
-        Some(readiness::readiness(pod)).filter(|r| *r != Readiness::Ready)
-    {
-        text.push_str(&format!("; {why}"));
-    }
-    text
 }

@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod executor;
+mod explain;
 mod history;
 mod hook_runner;
 pub mod hooks;
@@ -22,7 +23,6 @@ use crate::cluster::ClusterError;
 use crate::config::ReleaseId;
 use crate::record::RecordError;
 
-pub use hook_runner::pod_summary;
 pub use release::{ReleaseWork, sync_release};
 pub use run::{ReleaseOutcome, RunReport, destroy_plan, sync_plan};
 pub use uninstall::uninstall_release;
@@ -60,6 +60,8 @@ pub struct SyncOptions {
     pub atomic: bool,
     /// Releases worked on at once; 0 for the default.
     pub concurrency: usize,
+    /// Take over releases whose latest revision a dead run left pending.
+    pub force_unlock: bool,
 }
 
 /// What a release's sync did.

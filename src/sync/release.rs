@@ -39,18 +39,8 @@ pub async fn sync_release(
 ) -> Result<ReleaseReport, SyncError> {
     let release = work.release;
     let id = &release.id;
-    let history = history::load(cluster, id).await?;
-    if let Some(latest) = record::latest(&history).filter(|r| r.info.status.is_pending()) {
-        return Err(SyncError::Locked {
-            release: id.to_string(),
-            detail: format!(
-                "revision {} is {} since {}: another orch or helm is working on it, or one died during it",
-                latest.version,
-                latest.info.status.as_str(),
-                latest.info.last_deployed
-            ),
-        });
-    }
+    let mut history = history::load(cluster, id).await?;
+    history::unlock(cluster, id, &mut history, options.force_unlock).await?;
     let (hooks, objects) = split_hooks(work.manifests)?;
     let manifest = record::manifest_text(&objects);
     let config = work.values.as_object().cloned().unwrap_or_default();

@@ -83,7 +83,14 @@ pub async fn sync_plan(
                         sync_release(cluster, &work, options, progress).await
                     }
                     None => {
-                        uninstall_release(cluster, &release.id, release.timeout, progress).await
+                        uninstall_release(
+                            cluster,
+                            &release.id,
+                            release.timeout,
+                            options.force_unlock,
+                            progress,
+                        )
+                        .await
                     }
                 };
                 took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
@@ -108,7 +115,7 @@ pub async fn destroy_plan(
     cluster: &Cluster,
     spec: &Spec,
     plan: &Plan,
-    concurrency: usize,
+    options: &SyncOptions,
     progress: &dyn Progress,
     interrupt: impl Future<Output = ()>,
 ) -> RunReport {
@@ -131,14 +138,20 @@ pub async fn destroy_plan(
         &order,
         |r| dependents.get(&r).cloned().unwrap_or_default(),
         |r| spec.releases[r].id.to_string(),
-        effective(concurrency),
+        effective(options.concurrency),
         |r| {
             let took = &took;
             async move {
                 let start = Instant::now();
                 let release = &spec.releases[r];
-                let result =
-                    uninstall_release(cluster, &release.id, release.timeout, progress).await;
+                let result = uninstall_release(
+                    cluster,
+                    &release.id,
+                    release.timeout,
+                    options.force_unlock,
+                    progress,
+                )
+                .await;
                 took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
                 progress.finished(&release.id, &describe(&result));
                 result

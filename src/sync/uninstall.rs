@@ -19,9 +19,11 @@ pub async fn uninstall_release(
     cluster: &Cluster,
     id: &ReleaseId,
     timeout: std::time::Duration,
+    force_unlock: bool,
     progress: &dyn Progress,
 ) -> Result<ReleaseReport, SyncError> {
-    let records = history::load(cluster, id).await?;
+    let mut records = history::load(cluster, id).await?;
+    history::unlock(cluster, id, &mut records, force_unlock).await?;
     let Some(latest) = record::latest(&records).filter(|r| r.info.status != Status::Uninstalled)
     else {
         return Ok(ReleaseReport {
@@ -29,16 +31,6 @@ pub async fn uninstall_release(
             revision: None,
         });
     };
-    if latest.info.status.is_pending() {
-        return Err(SyncError::Locked {
-            release: id.to_string(),
-            detail: format!(
-                "revision {} is {}",
-                latest.version,
-                latest.info.status.as_str()
-            ),
-        });
-    }
     let mut uninstalling = latest.clone();
     uninstalling.finish(
         Status::Uninstalling,

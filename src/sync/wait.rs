@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use crate::cluster::{Cluster, Target};
 
-use super::SyncError;
 use super::readiness::Readiness;
+use super::{SyncError, explain};
 
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -54,12 +54,14 @@ pub async fn wait_for(
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(SyncError::Timeout {
-                objects: still
-                    .iter()
-                    .map(|(target, why)| format!("{target}: {why}"))
-                    .collect(),
-            });
+            let mut objects = Vec::new();
+            for (target, why) in &still {
+                objects.push(format!("{target}: {why}"));
+                for pod in explain::pods_of(cluster, target).await {
+                    objects.push(format!("  pod {pod}"));
+                }
+            }
+            return Err(SyncError::Timeout { objects });
         }
         waiting = still.into_iter().map(|(target, _)| target).collect();
         tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))

@@ -2,13 +2,21 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::{Session, interrupt};
 use crate::report;
-use crate::sync::destroy_plan;
+use crate::sync::{SyncOptions, destroy_plan};
 
-pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
+#[derive(Args)]
+pub struct DestroyArgs {
+    /// Take over releases whose latest revision a run that died left pending
+    #[arg(long)]
+    force_unlock: bool,
+}
+
+pub fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
     let progress = report::progress::for_stderr(global.quiet);
@@ -16,7 +24,11 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
         &cluster,
         &session.spec,
         &session.plan,
-        global.concurrency,
+        &SyncOptions {
+            concurrency: global.concurrency,
+            force_unlock: args.force_unlock,
+            ..SyncOptions::default()
+        },
         progress.as_ref(),
         interrupt(),
     ));

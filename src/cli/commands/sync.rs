@@ -18,6 +18,9 @@ pub struct SyncArgs {
     /// Roll back every release that fails (uninstall a failed first install)
     #[arg(long)]
     atomic: bool,
+    /// Take over releases whose latest revision a run that died left pending
+    #[arg(long)]
+    force_unlock: bool,
 }
 
 /// The exit code of a run stopped by Ctrl-C, as shells report SIGINT.
@@ -41,6 +44,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         force_conflicts: args.force_conflicts,
         atomic: args.atomic,
         concurrency: global.concurrency,
+        force_unlock: args.force_unlock,
     };
     let progress = report::progress::for_stderr(global.quiet);
     let outcome = runtime.block_on(sync_plan(

@@ -1,0 +1,277 @@
+//! Faults during a sync, against the test control plane: a second sync of a busy release,
+//! a run that dies holding the lock, Ctrl-C, a Deployment that never becomes ready, a failed
+//! first install with `atomic`. Each ends with every release at its old or new revision,
+//! recorded truthfully, and a re-run that converges.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use orch::record::Status;
+use support::{Project, TIMEOUT, TestNamespace, engine_chart, records, wait_for};
+
+fn releases(namespace: &str, releases: &[(&str, &str)]) -> String {
+    let chart = engine_chart();
+    let mut text = String::from("releases:\n");
+    for (name, extra) in releases {
+        text.push_str(&format!(
+            "  - name: {name}\n    namespace: {namespace}\n    chart: {}\n",
+            chart.display()
+        ));
+        for line in extra.lines() {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text
+}
+
+const SLOW: &str = "values:\n  - podAnnotations: {simulator.orch.dev/ready-after: 4s}";
+
+fn spawn_sync(project: &Project) -> Child {
+    support::orch()
+        .current_dir(project.dir())
+        .arg("sync")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start orch")
+}
+
+fn finish(child: Child) -> (i32, String) {
+    let output = child.wait_with_output().expect("wait for orch");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("panicked"), "{all}");
+    (output.status.code().unwrap_or(-1), all)
+}
+
+async fn wait_for_status(ns: &TestNamespace, release: &str, status: Status) {
+    let client = ns.client();
+    wait_for(
+        &format!("{release} to be {}", status.as_str()),
+        TIMEOUT,
+        || {
+            let client = client.clone();
+            async move {
+                let history = records(&client, ns.name(), release).await;
+                match history.last() {
+                    Some(r) if r.info.status == status => Ok(()),
+                    other => Err(format!("{:?}", other.map(|r| r.info.status))),
+                }
+            }
+        },
+    )
+    .await;
+}
+
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn a_second_sync_of_a_busy_release_refuses() {
+    let ns = TestNamespace::new("busy").await;
+    let project = Project::new(&releases(ns.name(), &[("slow", SLOW)]));
+    let first = spawn_sync(&project);
+    wait_for_status(&ns, "slow", Status::PendingInstall).await;
+    let second = project.orch(&["sync"]).expect(1);
+    assert!(
+        second.stdout.contains(&format!(
+            "release {}/slow is locked: revision 1 is pending-install",
+            ns.name()
+        )),
+        "{}",
+        second.stdout
+    );
+    let (code, output) = finish(first);
+    assert_eq!(code, 0, "{output}");
+    let history = records(&ns.client(), ns.name(), "slow").await;
+    assert_eq!(history.len(), 1, "the refused sync wrote a revision");
+    assert_eq!(history[0].info.status, Status::Deployed);
+}
+
+#[tokio::test]
+async fn a_lock_left_by_a_dead_run_is_explained_and_can_be_taken_over() {
+    let ns = TestNamespace::new("deadlock").await;
+    let project = Project::new(&releases(ns.name(), &[("slow", SLOW)]));
+    let first = spawn_sync(&project);
+    wait_for_status(&ns, "slow", Status::PendingInstall).await;
+    signal(&first, "-KILL");
+    finish(first);
+
+    let refused = project.orch(&["sync"]).expect(1);
+    assert!(
+        refused.stdout.contains("sync again with --force-unlock"),
+        "{}",
+        refused.stdout
+    );
+    let taken = project.orch(&["sync", "--force-unlock"]).expect(0);
+    assert!(
+        taken.stderr.contains("marking it failed (--force-unlock)"),
+        "{}",
+        taken.stderr
+    );
+    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "slow")
+        .await
+        .iter()
+        .map(|r| r.info.status)
+        .collect();
+    assert_eq!(statuses, vec![Status::Failed, Status::Deployed]);
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+}
+
+#[tokio::test]
+async fn ctrl_c_starts_nothing_new_and_a_rerun_converges() {
+    let ns = TestNamespace::new("sigint").await;
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("first", SLOW),
+            ("second", "needs: [first]"),
+            ("third", "needs: [second]"),
+        ],
+    ));
+    let run = spawn_sync(&project);
+    wait_for_status(&ns, "first", Status::PendingInstall).await;
+    signal(&run, "-INT");
+    let (code, output) = finish(run);
+    assert_eq!(code, 130, "{output}");
+    assert!(
+        output.contains("interrupted: no release was started after the interrupt"),
+        "{output}"
+    );
+    let client = ns.client();
+    let first = records(&client, ns.name(), "first").await;
+    assert_eq!(
+        first.last().map(|r| r.info.status),
+        Some(Status::Deployed),
+        "the running release finished: {output}"
+    );
+    assert!(
+        records(&client, ns.name(), "second").await.is_empty(),
+        "{output}"
+    );
+    assert!(
+        records(&client, ns.name(), "third").await.is_empty(),
+        "{output}"
+    );
+
+    let rerun = project.orch(&["sync"]).expect(0);
+    for (release, action) in [
+        ("first", "no change"),
+        ("second", "install"),
+        ("third", "install"),
+    ] {
+        let line = rerun
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{}/{release} ", ns.name())))
+            .unwrap_or_default();
+        assert!(line.contains(action), "{release}: {}", rerun.stdout);
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_that_never_becomes_ready_times_out_with_its_pods_reasons() {
+    let ns = TestNamespace::new("notready").await;
+    let failing = "timeout: 4\nvalues:\n  - podAnnotations: {simulator.orch.dev/fail: \"true\"}";
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("stuck", failing),
+            ("after", "needs: [stuck]"),
+            ("aside", ""),
+        ],
+    ));
+    let run = project.orch(&["sync"]).expect(1);
+    assert!(
+        run.stdout.contains(&format!(
+            "release {}/stuck failed: timed out waiting for:",
+            ns.name()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("Deployment {}/stuck: ", ns.name())),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  pod stuck-") && run.stdout.contains(": Running"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "release {}/after skipped: needs {}/stuck, which failed",
+            ns.name(),
+            ns.name()
+        )),
+        "{}",
+        run.stdout
+    );
+    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "stuck")
+        .await
+        .iter()
+        .map(|r| r.info.status)
+        .collect();
+    assert_eq!(statuses, vec![Status::Failed]);
+    assert_eq!(
+        records(&ns.client(), ns.name(), "aside").await.len(),
+        1,
+        "independent releases finish"
+    );
+
+    project.write(
+        "helmfile.yaml",
+        &releases(
+            ns.name(),
+            &[("stuck", ""), ("after", "needs: [stuck]"), ("aside", "")],
+        ),
+    );
+    project.orch(&["sync"]).expect(0);
+    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "stuck")
+        .await
+        .iter()
+        .map(|r| r.info.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![Status::Failed, Status::Deployed],
+        "fixed, the re-run converges"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_first_install_with_atomic_leaves_nothing() {
+    let ns = TestNamespace::new("atomicinstall").await;
+    let failing = "atomic: true\nvalues:\n  - migration: {enabled: true, podAnnotations: {simulator.orch.dev/fail: \"true\"}}";
+    let project = Project::new(&releases(ns.name(), &[("fresh", failing)]));
+    let run = project.orch(&["sync"]).expect(1);
+    assert!(
+        run.stdout
+            .contains("rolled back: the failed install was removed"),
+        "{}",
+        run.stdout
+    );
+    assert!(records(&ns.client(), ns.name(), "fresh").await.is_empty());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        ns.api::<ConfigMap>()
+            .get_opt("fresh-config")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
