@@ -381,3 +381,87 @@ async fn removed_objects_are_pruned_and_installed_false_and_destroy_remove_relea
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_crd_and_its_resources_sync_in_one_release_and_destroy_removes_both() {
+    let ns = TestNamespace::new("crd").await;
+    let group = format!("{}.orch.dev", ns.name());
+    let project = Project::new(&format!(
+        "releases:\n  - name: widgets\n    namespace: {}\n    chart: ./widgets\n",
+        ns.name()
+    ));
+    project.write(
+        "widgets/crd.yaml",
+        &format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.{group}\nspec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec: {{type: object, x-kubernetes-preserve-unknown-fields: true}}\n"
+        ),
+    );
+    project.write(
+        "widgets/widget.yaml.j2",
+        &format!("apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: first\nspec:\n  size: {{{{ values.size | default(3) }}}}\n"),
+    );
+    let diff = project.orch(&["diff"]).expect(0);
+    assert!(
+        diff.stdout
+            .contains(&format!("+ Widget {}/first", ns.name())),
+        "{}",
+        diff.stdout
+    );
+    project.orch(&["sync"]).expect(0);
+    let kubectl = |args: &[&str]| {
+        let output = std::process::Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", support::kubeconfig())
+            .output()
+            .expect("run kubectl");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let size = kubectl(&[
+        "get",
+        &format!("widgets.{group}"),
+        "-n",
+        ns.name(),
+        "first",
+        "-o",
+        "jsonpath={.spec.size}",
+    ]);
+    assert_eq!(size, "3");
+    project.orch(&["sync"]).expect(0);
+    project.orch(&["destroy"]).expect(0);
+    let crds = kubectl(&["get", "crd", "-o", "name"]);
+    assert!(!crds.contains(&group), "the CRD is gone: {crds}");
+}
+
+#[tokio::test]
+async fn a_field_owned_by_another_manager_is_a_conflict_unless_forced() {
+    let ns = TestNamespace::new("conflict").await;
+    let other = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config"},
+        "data": {"greeting": "from-the-other-tool"}
+    });
+    ns.api::<ConfigMap>()
+        .patch(
+            "web-config",
+            &kube::api::PatchParams::apply("other-tool"),
+            &kube::api::Patch::Apply(&other),
+        )
+        .await
+        .unwrap();
+    let project = Project::new(&releases(ns.name(), &[("web", "")]));
+    let run = project.orch(&["sync"]).expect(1);
+    assert!(
+        run.stdout.contains("other-tool") && run.stdout.contains(".data.greeting"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        config_map(&ns, "web-config").await.unwrap().data.unwrap()["greeting"],
+        "from-the-other-tool"
+    );
+    project.orch(&["sync", "--force-conflicts"]).expect(0);
+    assert_eq!(
+        config_map(&ns, "web-config").await.unwrap().data.unwrap()["greeting"],
+        "hello"
+    );
+}

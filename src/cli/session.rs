@@ -135,7 +135,12 @@ impl Session {
                         .iter()
                         .find(|r| r.index == index)
                         .map(|r| r.manifests.as_slice());
-                    diff_release(cluster, &self.spec.releases[index].id, manifests, context)
+                    let id = &self.spec.releases[index].id;
+                    async move {
+                        diff_release(cluster, id, manifests, context)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
+                    }
                 })
                 .buffered(PARALLEL_RELEASES)
                 .try_collect::<Vec<_>>(),

@@ -153,6 +153,36 @@ impl Cluster {
         })
     }
 
+    /// Where `object` will go once `crd`, not yet applied, defines its kind: discovery
+    /// cannot know it yet, so the address comes from the CRD itself.
+    pub fn target_defined_by(
+        &self,
+        object: &Value,
+        crd: &Value,
+        default_namespace: &str,
+    ) -> Option<Target> {
+        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+        let (group, version) = text("/apiVersion")?.rsplit_once('/')?;
+        let kind = text("/kind")?;
+        let defines = crd.pointer("/spec/group").and_then(Value::as_str) == Some(group)
+            && crd.pointer("/spec/names/kind").and_then(Value::as_str) == Some(kind);
+        if !defines {
+            return None;
+        }
+        let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str)?;
+        let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
+        let namespaced = crd.pointer("/spec/scope").and_then(Value::as_str) == Some("Namespaced");
+        Some(Target {
+            resource: ApiResource::from_gvk_with_plural(&gvk, plural),
+            namespace: namespaced.then(|| {
+                text("/metadata/namespace")
+                    .unwrap_or(default_namespace)
+                    .to_string()
+            }),
+            name: text("/metadata/name")?.to_string(),
+        })
+    }
+
     fn api(&self, target: &Target) -> Api<DynamicObject> {
         match &target.namespace {
             Some(namespace) => {

@@ -57,7 +57,24 @@ pub async fn compare<'m>(
     let namespace_exists = cluster.namespace_exists(namespace).await?;
     stream::iter(manifests.iter().copied())
         .map(|manifest| async move {
-            let target = cluster.target(&manifest.object, namespace).await?;
+            let target = match cluster.target(&manifest.object, namespace).await {
+                Err(ClusterError::UnknownKind { .. })
+                    if let Some(target) = defined_in(cluster, manifest, manifests, namespace) =>
+                {
+                    // A custom resource of a CRD this release brings: new by definition.
+                    let mut desired = manifest.object.clone();
+                    if let Some(namespace) = target.namespace() {
+                        desired["metadata"]["namespace"] = Value::String(namespace.to_string());
+                    }
+                    return Ok(LiveObject {
+                        manifest,
+                        target,
+                        desired,
+                        live: None,
+                    });
+                }
+                other => other?,
+            };
             let in_missing_namespace = target.namespace() == Some(namespace) && !namespace_exists;
             let (desired, live) = if in_missing_namespace {
                 let mut desired = manifest.object.clone();
@@ -82,6 +99,19 @@ pub async fn compare<'m>(
         .buffered(PARALLEL_REQUESTS)
         .try_collect()
         .await
+}
+
+/// The address of a custom resource whose CRD is among `manifests`.
+fn defined_in(
+    cluster: &Cluster,
+    object: &Manifest,
+    manifests: &[&Manifest],
+    namespace: &str,
+) -> Option<Target> {
+    manifests
+        .iter()
+        .filter(|m| m.kind() == Some("CustomResourceDefinition"))
+        .find_map(|crd| cluster.target_defined_by(&object.object, &crd.object, namespace))
 }
 
 /// The review of one release: its objects against the live ones, objects its last deployed

@@ -33,7 +33,13 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
                     .iter()
                     .find(|r| r.index == index)
                     .map(|r| r.manifests.as_slice());
-                release_status(&cluster, &session.spec.releases[index].id, manifests)
+                let id = &session.spec.releases[index].id;
+                let cluster = &cluster;
+                async move {
+                    release_status(cluster, id, manifests)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
+                }
             })
             .buffered(8)
             .try_collect::<Vec<_>>(),
