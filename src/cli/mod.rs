@@ -88,6 +88,12 @@ pub struct GlobalArgs {
     log_format: LogFormat,
 }
 
+impl GlobalArgs {
+    fn json_logs(&self) -> bool {
+        matches!(self.log_format, LogFormat::Json)
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
     Text,
@@ -171,11 +177,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(global: &GlobalArgs) {
-    let level = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+    // JSON logs are for machines following a run, so they include progress (info).
+    let level = match (global.quiet, global.verbose, global.json_logs()) {
+        (true, _, _) => "error",
+        (false, 0, false) => "warn",
+        (false, 0, true) | (false, 1, _) => "info",
+        (false, _, _) => "debug",
     };
     let filter = EnvFilter::try_from_env("ORCH_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()

@@ -277,6 +277,27 @@ impl Cluster {
             .collect())
     }
 
+    /// The StorageClasses: (name, whether it is the default).
+    pub async fn storage_classes(&self) -> Result<Vec<(String, bool)>, ClusterError> {
+        let class = serde_json::json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": ""}});
+        let target = self.target(&class, "").await?;
+        let classes = self.list(&target, "").await?;
+        Ok(classes
+            .iter()
+            .map(|class| {
+                let name = class
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let default = class
+                    .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+                    .and_then(Value::as_str)
+                    == Some("true");
+                (name.to_string(), default)
+            })
+            .collect())
+    }
+
     /// Creates the namespace unless it exists.
     pub async fn ensure_namespace(&self, name: &str) -> Result<(), ClusterError> {
         let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});

@@ -11,10 +11,13 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::config::ReleaseId;
 use crate::sync::Progress;
 
-/// The display that fits stderr: live on a terminal, lines elsewhere, nothing with `-q`.
-pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
+/// The display that fits stderr: nothing with `-q`, log events with `--log-format json`,
+/// live on a terminal, lines elsewhere.
+pub fn for_stderr(quiet: bool, json_logs: bool) -> Box<dyn Progress> {
     if quiet {
         Box::new(Quiet)
+    } else if json_logs {
+        Box::new(Events)
     } else if std::io::stderr().is_terminal() {
         Box::new(Live::default())
     } else {
@@ -26,6 +29,19 @@ struct Quiet;
 
 impl Progress for Quiet {
     fn step(&self, _release: &ReleaseId, _step: &str) {}
+}
+
+/// Steps as structured log events, for machines reading `--log-format json`.
+struct Events;
+
+impl Progress for Events {
+    fn step(&self, release: &ReleaseId, step: &str) {
+        tracing::info!(release = %release, step, "progress");
+    }
+
+    fn finished(&self, release: &ReleaseId, outcome: &str) {
+        tracing::info!(release = %release, outcome, "finished");
+    }
 }
 
 /// `12:01:02.345  staging/server  applying 4 objects`, one line per step.

@@ -242,10 +242,21 @@ impl Steps<'_> {
     }
 
     async fn wait_ready(&self, objects: &[&Manifest]) -> Result<(), SyncError> {
+        let claims = objects
+            .iter()
+            .any(|m| m.kind() == Some("PersistentVolumeClaim"));
+        let classes = if claims {
+            self.cluster.storage_classes().await?
+        } else {
+            Vec::new()
+        };
         let mut targets = Vec::new();
         for manifest in objects {
-            // Without a provisioner a claim never binds; Helm's --wait does not wait for them either.
-            if manifest.kind() == Some("PersistentVolumeClaim") {
+            // A claim no StorageClass provisions stays Pending until someone binds it by
+            // hand; waiting for it would only time out.
+            if manifest.kind() == Some("PersistentVolumeClaim")
+                && !would_bind(&manifest.object, &classes)
+            {
                 continue;
             }
             targets.push(
@@ -350,6 +361,19 @@ pub fn parse_manifest(text: &str) -> Vec<Manifest> {
     manifest::split(text, "").unwrap_or_default()
 }
 
+/// Whether a provisioner will bind `claim`: its StorageClass exists, or it names none and
+/// a default class exists. `classes` are (name, is default).
+fn would_bind(claim: &Value, classes: &[(String, bool)]) -> bool {
+    match claim
+        .pointer("/spec/storageClassName")
+        .and_then(Value::as_str)
+    {
+        Some("") => false,
+        Some(name) => classes.iter().any(|(class, _)| class == name),
+        None => classes.iter().any(|(_, default)| *default),
+    }
+}
+
 fn chart_info(chart: &Value) -> ChartInfo {
     ChartInfo {
         metadata: serde_json::from_value(chart.clone()).unwrap_or_default(),
@@ -372,5 +396,34 @@ fn hook_record(hook: &Hook<'_>) -> HookRecord {
             .iter()
             .map(|p| p.as_str().to_string())
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn claims_are_awaited_only_where_a_class_provisions_them() {
+        let classes = vec![("fast".to_string(), false), ("standard".to_string(), true)];
+        assert!(would_bind(
+            &json!({"spec": {"storageClassName": "fast"}}),
+            &classes
+        ));
+        assert!(would_bind(&json!({"spec": {}}), &classes));
+        assert!(!would_bind(
+            &json!({"spec": {"storageClassName": "slow"}}),
+            &classes
+        ));
+        assert!(!would_bind(
+            &json!({"spec": {"storageClassName": ""}}),
+            &classes
+        ));
+        assert!(!would_bind(
+            &json!({"spec": {}}),
+            &[("fast".to_string(), false)]
+        ));
+        assert!(!would_bind(&json!({"spec": {}}), &[]));
     }
 }

@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         concurrency: global.concurrency,
         force_unlock: args.force_unlock,
     };
-    let progress = report::progress::for_stderr(global.quiet);
+    let progress = report::progress::for_stderr(global.quiet, global.json_logs());
     let outcome = runtime.block_on(sync_plan(
         &cluster,
         spec,
