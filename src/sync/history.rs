@@ -9,6 +9,10 @@ use crate::config::ReleaseId;
 use crate::record::{self, ReleaseRecord};
 
 use super::SyncError;
+use super::holder::Holder;
+
+/// On a pending revision's Secret: the process that holds the release.
+const HOLDER_ANNOTATION: &str = "orch.dev/holder";
 
 /// Every revision of the release, oldest first.
 pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord>, SyncError> {
@@ -24,8 +28,8 @@ pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord
 }
 
 /// Refuses to go on while the latest revision is pending: another run holds the release.
-/// With `force`, a pending revision left by a run that died is marked failed instead, so
-/// the release can be synced again (the caller must know no other run is active).
+/// A pending revision whose holder process is known to be gone (it ran on this host), or
+/// any with `force`, is marked failed instead, so the release can be synced again.
 pub async fn unlock(
     cluster: &Cluster,
     id: &ReleaseId,
@@ -35,30 +39,66 @@ pub async fn unlock(
     let Some(latest) = records.last_mut().filter(|r| r.info.status.is_pending()) else {
         return Ok(());
     };
-    if !force {
-        return Err(SyncError::Locked {
-            release: id.to_string(),
-            detail: format!(
-                "revision {} is {} since {}: another orch or helm run is working on it, or one \
-                 died during it; if none is running, sync again with --force-unlock",
-                latest.version,
-                latest.info.status.as_str(),
-                latest.info.last_deployed
-            ),
-        });
-    }
     let status = latest.info.status.as_str();
+    let holder = holder_of(cluster, latest).await?;
+    let reason = match &holder {
+        Some(holder) if holder.is_gone() => format!("the run that held it ({holder}) is gone"),
+        _ if force => "unlocked with --force-unlock".to_string(),
+        _ => {
+            let by = holder.map_or_else(
+                || "another orch or helm run".to_string(),
+                |h| format!("the run {h}"),
+            );
+            return Err(SyncError::Locked {
+                release: id.to_string(),
+                detail: format!(
+                    "revision {} is {status} since {}: {by} is working on it, or died during it \
+                     on another host; if none is running, sync again with --force-unlock",
+                    latest.version, latest.info.last_deployed
+                ),
+            });
+        }
+    };
     tracing::warn!(
-        "release {id}: revision {} was {status}; marking it failed (--force-unlock)",
+        "release {id}: revision {} was {status}; {reason}: marking it failed",
         latest.version
     );
-    latest.finish(record::Status::Failed, format!("Release \"{}\" failed: the run that left it {status} did not finish (unlocked with --force-unlock)", id.name));
+    latest.finish(
+        record::Status::Failed,
+        format!(
+            "Release \"{}\" failed: it was left {status}; {reason}",
+            id.name
+        ),
+    );
     save(cluster, latest).await
 }
 
-/// Writes a new revision; fails with `Locked` when another run wrote it first.
+/// The run that wrote a pending revision, from the annotation `create` puts on it.
+async fn holder_of(cluster: &Cluster, record: &ReleaseRecord) -> Result<Option<Holder>, SyncError> {
+    let name = record::secret_name(&record.name, record.version);
+    let target = cluster
+        .core_target("Secret", &record.namespace, &name)
+        .await?;
+    let secret = cluster.get(&target).await?;
+    Ok(secret
+        .as_ref()
+        .and_then(|s| {
+            s.pointer(&format!(
+                "/metadata/annotations/{}",
+                HOLDER_ANNOTATION.replace('/', "~1")
+            ))
+        })
+        .and_then(Value::as_str)
+        .and_then(Holder::parse))
+}
+
+/// Writes a new revision, naming this process as its holder; fails with `Locked` when
+/// another run wrote it first.
 pub async fn create(cluster: &Cluster, record: &ReleaseRecord) -> Result<(), SyncError> {
-    let (target, secret) = secret(cluster, record).await?;
+    let (target, mut secret) = secret(cluster, record).await?;
+    if let Some(holder) = Holder::current() {
+        secret["metadata"]["annotations"][HOLDER_ANNOTATION] = Value::String(holder.to_string());
+    }
     match cluster.create(&target, &secret).await {
         Ok(_) => Ok(()),
         Err(err @ ClusterError::Api { code: 409, .. }) => Err(SyncError::Locked {

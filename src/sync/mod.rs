@@ -7,6 +7,7 @@ pub mod compare;
 pub mod executor;
 mod explain;
 mod history;
+mod holder;
 mod hook_runner;
 pub mod hooks;
 pub mod order;
@@ -45,6 +46,15 @@ pub enum SyncError {
     ObjectFailed { object: String, reason: String },
     #[error("timed out waiting for:\n  {}", objects.join("\n  "))]
     Timeout { objects: Vec<String> },
+    #[error(
+        "{cause}\nrecording the failure failed too ({error}): revision {revision} stays pending \
+         until the next sync takes it over"
+    )]
+    Unrecorded {
+        cause: Box<SyncError>,
+        revision: u32,
+        error: Box<SyncError>,
+    },
     #[error("{cause}\nrolled back: {rollback}")]
     RolledBack {
         cause: Box<SyncError>,

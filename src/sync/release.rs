@@ -124,7 +124,13 @@ pub async fn sync_release(
                 Status::Failed,
                 format!("Release \"{}\" failed: {cause}", id.name),
             );
-            history::save(cluster, &record).await?;
+            if let Err(unrecorded) = history::save(cluster, &record).await {
+                return Err(SyncError::Unrecorded {
+                    cause: Box::new(cause),
+                    revision: record.version,
+                    error: Box::new(unrecorded),
+                });
+            }
             if !(release.atomic || options.atomic) {
                 return Err(cause);
             }
