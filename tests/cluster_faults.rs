@@ -133,7 +133,7 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_and_a_foreign_one_needs_force_u
     let foreign = serde_json::json!({"metadata": {"annotations": {"orch.dev/holder": "elsewhere pid 1 started 1"}}});
     ns.api::<k8s_openapi::api::core::v1::Secret>()
         .patch(
-            &secret,
+            secret,
             &kube::api::PatchParams::default(),
             &kube::api::Patch::Merge(&foreign),
         )
