@@ -49,7 +49,9 @@ free_ports() {
 start() {
   local name=$1
   shift
-  setsid "$@" </dev/null >"$DIR/$name.log" 2>&1 9>&- &
+  # The command line, NUL-separated, so `repair` can start the component again as it was.
+  printf '%s\0' "$@" >"$DIR/$name.cmd"
+  setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
   local pid=$!
   echo "$name $pid" >>"$DIR/pids"
   # Until the forked shell has exec'd the command, owned_pid cannot recognise it.
@@ -95,8 +97,36 @@ running_and_ready() {
 
 report() { echo "export KUBECONFIG=$DIR/kubeconfig"; }
 
+# Starts again, with the same command line and state, each component that stopped while
+# etcd kept running (fault tests kill the API server mid-sync). False if it cannot.
+repair() {
+  [ -f "$DIR/ports" ] && pid_alive etcd || return 1
+  API_PORT=$(cat "$DIR/ports")
+  local component cmd dead=()
+  for component in kube-apiserver kube-controller-manager "$SIMULATOR"; do
+    pid_alive "$component" && continue
+    [ -f "$DIR/$component.cmd" ] || return 1
+    dead+=("$component")
+    sed -i "/^$component /d" "$DIR/pids"
+  done
+  # The controllers and the simulator need the API server when they start.
+  for component in kube-apiserver kube-controller-manager "$SIMULATOR"; do
+    [[ " ${dead[*]} " == *" $component "* ]] || continue
+    log "restarting $component"
+    mapfile -d '' cmd <"$DIR/$component.cmd"
+    start "$component" "${cmd[@]}"
+    if [ "$component" = kube-apiserver ]; then
+      wait_for kube-apiserver /readyz ok "the restarted API server to be ready"
+    fi
+  done
+}
+
 lock_cluster_dir
 if running_and_ready; then
+  report
+  exit 0
+fi
+if [ -d "$DIR" ] && repair; then
   report
   exit 0
 fi
@@ -120,7 +150,8 @@ cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/$SIMULATOR" "$DIR/$SIMULATOR"
 echo "$API_PORT" >"$DIR/ports"
 openssl genrsa -out "$DIR/sa.key" 2048 2>/dev/null
 openssl rsa -in "$DIR/sa.key" -pubout -out "$DIR/sa.pub" 2>/dev/null
-echo "$TOKEN,admin,admin,system:masters" >"$DIR/tokens.csv"
+# admin can do anything; deployer nothing until a test grants it a Role (least privilege).
+printf '%s\n' "$TOKEN,admin,admin,system:masters" "orch-deployer-token,deployer,deployer" >"$DIR/tokens.csv"
 cat >"$DIR/kubeconfig" <<EOF
 apiVersion: v1
 kind: Config

@@ -35,12 +35,12 @@ impl ClusterError {
         }
     }
 
-    /// The API server answered 404.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ClusterError::Api { code: 404, .. })
+    /// The identity may not do this.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, ClusterError::Api { code: 403, .. })
     }
 
-    /// A field-manager conflict in server-side apply.
+    /// 409: the object exists already (create), or a field-manager conflict (apply).
     pub fn is_conflict(&self) -> bool {
         matches!(self, ClusterError::Api { code: 409, .. })
     }

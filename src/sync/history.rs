@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::Cluster;
 use crate::config::ReleaseId;
 use crate::record::{self, ReleaseRecord};
 
@@ -101,7 +101,7 @@ pub async fn create(cluster: &Cluster, record: &ReleaseRecord) -> Result<(), Syn
     }
     match cluster.create(&target, &secret).await {
         Ok(_) => Ok(()),
-        Err(err @ ClusterError::Api { code: 409, .. }) => Err(SyncError::Locked {
+        Err(err) if err.is_conflict() => Err(SyncError::Locked {
             release: format!("{}/{}", record.namespace, record.name),
             detail: format!(
                 "revision {} was written by another run meanwhile ({err})",

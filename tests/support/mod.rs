@@ -7,10 +7,12 @@
 
 mod cluster;
 mod namespace;
+mod private;
 mod project;
 mod wait;
 
 pub use cluster::{client, kubeconfig, orch};
 pub use namespace::TestNamespace;
+pub use private::PrivateCluster;
 pub use project::{Project, Run, engine_chart, records};
 pub use wait::{TIMEOUT, assert_stays, wait_for};

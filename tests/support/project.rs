@@ -1,6 +1,7 @@
 //! A releases file in a temporary directory, and orch run on it against the test cluster.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
@@ -60,12 +61,15 @@ impl Project {
         std::fs::write(path, text).expect("write a test file");
     }
 
+    /// orch in the project's directory with `args`, to run or spawn.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = orch();
+        command.current_dir(self.dir.path()).args(args);
+        command
+    }
+
     pub fn orch(&self, args: &[&str]) -> Run {
-        let output = orch()
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .expect("run orch");
+        let output = self.command(args).output().expect("run orch");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(!stderr.contains("panicked"), "orch panicked:\n{stderr}");
         Run {

@@ -1,0 +1,79 @@
+//! A control plane of a test's own, for tests that break it (kill the API server): the
+//! shared one must stay up for the tests running beside them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct PrivateCluster {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("hack/cluster")
+        .join(name)
+}
+
+impl PrivateCluster {
+    /// Starts one in its own state directory; panics with up.sh's output if it cannot.
+    pub fn start(name: &str) -> PrivateCluster {
+        let dir = std::env::temp_dir().join(format!("orch-test-{name}-{}", std::process::id()));
+        let mut cluster = PrivateCluster {
+            kubeconfig: PathBuf::new(),
+            dir,
+        };
+        cluster.kubeconfig = cluster.up();
+        cluster
+    }
+
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// Runs up.sh, which starts the cluster or restarts its stopped components.
+    pub fn up(&self) -> PathBuf {
+        let output = Command::new(script("up.sh"))
+            .env("ORCH_CLUSTER_DIR", &self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run up.sh");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "up.sh failed for {}:\n{}",
+            self.dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("export KUBECONFIG="))
+            .map(PathBuf::from)
+            .expect("up.sh prints the kubeconfig")
+    }
+
+    /// SIGKILLs one component (e.g. `kube-apiserver`), as a crash would.
+    pub fn kill(&self, component: &str) {
+        let pids = std::fs::read_to_string(self.dir.join("pids")).expect("the cluster's pids");
+        let pid = pids
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .find(|(name, _)| *name == component)
+            .map(|(_, pid)| pid.trim().to_string())
+            .unwrap_or_else(|| panic!("no {component} in {pids}"));
+        let status = Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {component} ({pid})");
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(script("down.sh"))
+            .env("ORCH_CLUSTER_DIR", &self.dir)
+            .stdin(Stdio::null())
+            .output();
+    }
+}
