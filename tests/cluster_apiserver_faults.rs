@@ -155,3 +155,78 @@ async fn killing_the_api_server_mid_sync_never_leaves_a_release_half_recorded() 
         "most kills should land mid-sync: {outcomes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_paused_api_server_times_out_naming_the_object_and_a_rerun_converges() {
+    let cluster = PrivateCluster::start("apiserver-paused");
+    let kubeconfig = cluster.kubeconfig().to_str().unwrap().to_string();
+    let chart = engine_chart();
+    let slow = format!(
+        "releases:\n  - name: slow\n    namespace: {NAMESPACE}\n    chart: {}\n    timeout: 3\n    values:\n      - podAnnotations: {{simulator.orch.dev/ready-after: 30s}}\n",
+        chart.display()
+    );
+    let project = Project::new(&slow);
+    let mut sync = project
+        .command(&["--kubeconfig", &kubeconfig, "sync"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Pause it once orch waits for readiness: the record is written, the objects applied.
+    let client = client(cluster.kubeconfig()).await;
+    let waiting_since = Instant::now();
+    while support::records(&client, NAMESPACE, "slow")
+        .await
+        .is_empty()
+    {
+        assert!(
+            waiting_since.elapsed() < Duration::from_secs(30),
+            "orch never started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.signal("kube-apiserver", "-STOP");
+    let paused = Instant::now();
+    while sync.try_wait().unwrap().is_none() {
+        assert!(
+            paused.elapsed() < Duration::from_secs(30),
+            "orch hangs on a paused API server"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = paused.elapsed();
+    cluster.signal("kube-apiserver", "-CONT");
+    let output = sync.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    // Depending on whether a connection stood open, the wait times out or the next read
+    // finds no answer; either way the release and the object are named.
+    let named = format!("release {NAMESPACE}/slow failed: ");
+    let object = format!("Deployment {NAMESPACE}/slow");
+    assert!(
+        stdout.contains(&named) && stdout.contains(&object),
+        "{stdout}"
+    );
+    let why = ["timed out waiting for", "no answer from the API server"];
+    assert!(why.iter().any(|w| stdout.contains(w)), "{stdout}");
+    eprintln!("orch gave up {took:?} after the API server paused");
+
+    let resumed = Instant::now();
+    while client.apiserver_version().await.is_err() {
+        assert!(
+            resumed.elapsed() < Duration::from_secs(30),
+            "the API server did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let fixed = slow.replace("30s", "0s");
+    project.write("helmfile.yaml", &fixed);
+    project
+        .orch(&["--kubeconfig", &kubeconfig, "sync"])
+        .expect(0);
+    project
+        .orch(&["--kubeconfig", &kubeconfig, "diff", "--detailed-exitcode"])
+        .expect(0);
+}

@@ -184,7 +184,14 @@ fn init_logging(global: &GlobalArgs) {
         (false, 0, true) | (false, 1, _) => "info",
         (false, _, _) => "debug",
     };
-    let filter = EnvFilter::try_from_env("ORCH_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // Up to -v only orch speaks: the kube client logs the same failures orch reports, in
+    // its own words. -vv shows everything.
+    let directives = if level == "debug" {
+        level.to_string()
+    } else {
+        format!("off,orch={level}")
+    };
+    let filter = EnvFilter::try_from_env("ORCH_LOG").unwrap_or_else(|_| EnvFilter::new(directives));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -25,7 +25,7 @@ impl ClusterError {
                 (status.code, format!("forbidden: {}", status.message))
             }
             kube::Error::Api(status) => (status.code, status.message.clone()),
-            other => (0, other.to_string()),
+            other => (0, format!("no answer from the API server ({other})")),
         };
         ClusterError::Api {
             verb,

@@ -20,6 +20,9 @@ use super::readiness;
 use super::wait::{Until, wait_for};
 use super::{Action, Progress, ReleaseReport, SyncError, SyncOptions, history};
 
+/// How long writing a failed release's record may take.
+const RECORD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Objects applied at once within one wave.
 const PARALLEL_APPLIES: usize = 16;
 
@@ -124,7 +127,18 @@ pub async fn sync_release(
                 Status::Failed,
                 format!("Release \"{}\" failed: {cause}", id.name),
             );
-            if let Err(unrecorded) = history::save(cluster, &record).await {
+            // Bounded: when the API server is what failed, waiting on it helps nobody; the
+            // pending revision is then taken over by the next run.
+            let recorded = tokio::time::timeout(RECORD_TIMEOUT, history::save(cluster, &record))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SyncError::Timeout {
+                        objects: vec![format!(
+                            "the release record: no answer in {RECORD_TIMEOUT:?}"
+                        )],
+                    })
+                });
+            if let Err(unrecorded) = recorded {
                 return Err(SyncError::Unrecorded {
                     cause: Box::new(cause),
                     revision: record.version,

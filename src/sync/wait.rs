@@ -13,6 +13,9 @@ use super::readiness::Readiness;
 use super::{SyncError, explain};
 
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How long past the deadline one round of reads may take before the API server counts as
+/// not answering.
+const ANSWER_GRACE: Duration = Duration::from_secs(2);
 
 /// What to wait for: to exist and satisfy a condition, or to be gone.
 #[derive(Clone, Copy)]
@@ -31,7 +34,19 @@ pub async fn wait_for(
 ) -> Result<(), SyncError> {
     let mut waiting: Vec<&Target> = targets.iter().collect();
     loop {
-        let states = try_join_all(waiting.iter().map(|target| cluster.get(target))).await?;
+        // A stopped API server must not hold the wait past its deadline.
+        let reads = try_join_all(waiting.iter().map(|target| cluster.get(target)));
+        let Ok(states) =
+            tokio::time::timeout_at(deadline.max(Instant::now()) + ANSWER_GRACE, reads).await
+        else {
+            return Err(SyncError::Timeout {
+                objects: waiting
+                    .iter()
+                    .map(|target| format!("{target}: the API server did not answer"))
+                    .collect(),
+            });
+        };
+        let states = states?;
         let mut still = Vec::new();
         for (target, state) in waiting.into_iter().zip(states) {
             match (until, state) {

@@ -54,6 +54,11 @@ impl PrivateCluster {
 
     /// SIGKILLs one component (e.g. `kube-apiserver`), as a crash would.
     pub fn kill(&self, component: &str) {
+        self.signal(component, "-KILL");
+    }
+
+    /// Sends a signal (`-STOP`, `-CONT`, ...) to one component.
+    pub fn signal(&self, component: &str, signal: &str) {
         let pids = std::fs::read_to_string(self.dir.join("pids")).expect("the cluster's pids");
         let pid = pids
             .lines()
@@ -62,10 +67,10 @@ impl PrivateCluster {
             .map(|(_, pid)| pid.trim().to_string())
             .unwrap_or_else(|| panic!("no {component} in {pids}"));
         let status = Command::new("kill")
-            .args(["-KILL", &pid])
+            .args([signal, &pid])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill {component} ({pid})");
+        assert!(status.success(), "kill {signal} {component} ({pid})");
     }
 }
 
