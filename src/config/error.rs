@@ -40,11 +40,16 @@ impl fmt::Display for Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}: {source}", path.display())]
+    // The cause is part of the message, not a `source`: printed as a chain it would repeat.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error(
+        "{at}: not UTF-8 text (byte 0x{byte:02x}); orch reads releases and values files as UTF-8"
+    )]
+    NotUtf8 { at: Location, byte: u8 },
     #[error("{at}: {message}")]
     Yaml { at: Location, message: String },
     #[error("{at}: template error: {message}")]
@@ -75,10 +80,10 @@ fn known_environments(known: &[String]) -> String {
 }
 
 impl ConfigError {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
         ConfigError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }

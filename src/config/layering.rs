@@ -26,7 +26,7 @@ impl Overrides {
     ) -> Result<Self, ConfigError> {
         let mut layers = Vec::new();
         for path in values_files {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+            let text = source::read_text(path)?;
             let layer: Value = yaml::parse_document(&text, path, 1)?;
             layers.push(expect_map(layer, path)?);
         }
@@ -133,7 +133,7 @@ pub fn read_values_file(
         }
         return Ok(None);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+    let text = source::read_text(path)?;
     let text = if source::is_template(path) {
         templates.render(path, &text, 1, context)?
     } else {

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 pub use error::{ConfigError, Location};
 pub use layering::Overrides;
 pub use schema::{MissingFileHandler, RepositoryDoc as Repository};
+pub use source::read_text;
 
 use layering::read_values_file;
 use schema::{FileDoc, HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
@@ -147,7 +148,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         "values": {},
     });
     for (file_index, path) in files.iter().enumerate() {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+        let text = source::read_text(path)?;
         let documents = source::split_documents(&text);
         if source::is_template(path) {
             let (head, rest) = match documents.as_slice() {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::ConfigError;
+use super::error::{ConfigError, Location};
 
 /// The releases files to load, in order: `path` itself, or a directory's `*.yaml`,
 /// `*.yml` and their `.j2` templates in lexical order. Without `path`, `releases/` in the
@@ -42,6 +42,30 @@ fn is_releases_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name = name.strip_suffix(".j2").unwrap_or(name);
     name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// A releases, values or manifest file's text. Binary garbage and other encodings are an
+/// error naming the file and where its first non-UTF-8 byte is.
+pub fn read_text(path: &Path) -> Result<String, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| ConfigError::io(path, e))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let (line, column) = line_and_column(before, valid);
+        ConfigError::NotUtf8 {
+            at: Location::new(path, line, column),
+            byte: bytes[valid],
+        }
+    })
+}
+
+/// The 1-based line and column of byte `offset` of `text`.
+pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Whether a file is a minijinja template to render before parsing.
@@ -146,6 +170,31 @@ mod tests {
         assert_eq!(join(Path::new(""), "../up"), Path::new("../up"));
         assert_eq!(join(Path::new("/r"), "/abs/c"), Path::new("/abs/c"));
         assert_eq!(join(Path::new("a"), ".."), Path::new("."));
+    }
+
+    #[test]
+    fn non_utf8_text_is_an_error_naming_the_file_and_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.yaml");
+        std::fs::write(&path, b"a: 1\nb: caf\xe9\n").unwrap();
+        let message = read_text(&path).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            format!(
+                "{}:2:7: not UTF-8 text (byte 0xe9); orch reads releases and values files as UTF-8",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_names_its_cause_once() {
+        let error = read_text(Path::new("/nonexistent/x.yaml")).unwrap_err();
+        let chain = format!("{:#}", anyhow::Error::from(error));
+        assert_eq!(
+            chain,
+            "/nonexistent/x.yaml: No such file or directory (os error 2)"
+        );
     }
 
     #[test]

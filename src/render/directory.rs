@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::config::{ReleaseSpec, Spec};
+use crate::config::{self, ReleaseSpec, Spec};
 
 use super::manifest::{self, Manifest};
 
@@ -20,8 +20,7 @@ pub fn render(
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let mut manifests = Vec::new();
     for path in manifest_files(dir)? {
-        let text =
-            std::fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        let text = config::read_text(&path).map_err(|err| err.to_string())?;
         let relative = path.strip_prefix(dir).unwrap_or(&path);
         let is_template = path.extension().is_some_and(|e| e == "j2");
         let text = if is_template {
