@@ -11,6 +11,7 @@ use serde_path_to_error::Segment;
 use yaml_rust2::parser::{Event, Parser};
 
 use super::error::{ConfigError, Location};
+use super::source::line_and_column;
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +28,8 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     first_line: usize,
 ) -> Result<T, ConfigError> {
     let at = |line: usize, column: usize| Location::new(file, first_line + line - 1, column);
-    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|err| {
-        let (line, column) = err.location().map_or((1, 0), |l| (l.line(), l.column()));
-        ConfigError::Yaml {
-            at: at(line, column),
-            message: strip_position(&err.to_string()),
-        }
-    })?;
+    let mut value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|err| syntax_error(text, &err, at))?;
     if value.is_null() {
         return Ok(T::default());
     }
@@ -58,6 +54,59 @@ pub fn parse_document<T: DeserializeOwned + Default>(
         }
     })
 }
+
+/// An error of the YAML parse itself, at the most useful place: for a duplicate key the
+/// second occurrence (libyaml points at the map), for an unreadable character its position.
+fn syntax_error(
+    text: &str,
+    err: &serde_yaml_ng::Error,
+    at: impl Fn(usize, usize) -> Location,
+) -> ConfigError {
+    let message = err.to_string();
+    if let Some(start) = message.find("duplicate entry")
+        && let Some(duplicate) = first_duplicate_key(text)
+    {
+        // What precedes is the map's key path ("environments: ").
+        return ConfigError::Yaml {
+            at: at(duplicate.line, duplicate.column),
+            message: format!(
+                "{}duplicate key `{}` (first at line {})",
+                &message[..start],
+                duplicate.key,
+                at(duplicate.first_line, 0).line
+            ),
+        };
+    }
+    if message.starts_with("recursion limit exceeded") {
+        let (line, column) = err.location().map_or((1, 0), |l| (l.line(), l.column()));
+        return ConfigError::Yaml {
+            at: at(line, column),
+            message: format!(
+                "nested more than {MAX_DEPTH} levels deep; orch reads YAML up to that depth"
+            ),
+        };
+    }
+    // libyaml's reader errors give a byte offset ("... at position 11") and no mark.
+    if let Some((problem, offset)) = message.rsplit_once(" at position ")
+        && let Ok(offset) = offset.parse::<usize>()
+    {
+        let (line, column) = line_and_column(text, offset);
+        return ConfigError::Yaml {
+            at: at(line, column),
+            message: problem.to_string(),
+        };
+    }
+    let (line, column) = err.location().map_or((1, 0), |l| (l.line(), l.column()));
+    ConfigError::Yaml {
+        at: at(line, column),
+        message: strip_position(&message),
+    }
+}
+
+/// How deep serde_yaml_ng lets a document nest before it stops with "recursion limit
+/// exceeded"; every YAML orch reads is bounded by it, so nothing deeper reaches orch's
+/// recursive code.
+pub const MAX_DEPTH: usize = 128;
 
 /// serde_yaml puts " at line L column C" after its message; the location is shown in
 /// front instead. Later positions (", while parsing a map at line ...") stay: they add context.
@@ -92,6 +141,9 @@ fn describe(steps: &[Step], message: &str) -> String {
         }
     }
     let message = match unknown {
+        None if message.contains("expected struct ") || message.contains("field identifier") => {
+            plain_type_names(message)
+        }
         Some((field, expected)) => {
             let mut text = format!("unknown key `{field}`");
             if let Some(close) = did_you_mean(&field, &expected) {
@@ -108,6 +160,25 @@ fn describe(steps: &[Step], message: &str) -> String {
     } else {
         format!("{path}: {message}")
     }
+}
+
+/// serde names the Rust type a map was expected to become ("expected struct ReleaseDoc")
+/// and calls a key a "field identifier"; users wrote YAML, so they are "a map" and "a key".
+fn plain_type_names(message: &str) -> String {
+    let message = message.replace("expected field identifier", "expected a key (a string)");
+    let mut rest = message.as_str();
+    let mut out = String::new();
+    while let Some(start) = rest.find("struct ") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "struct ".len()..];
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(after.len());
+        out.push_str("a map");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads serde's "unknown field `x`, expected one of `a`, `b`" (or "expected `a`").
@@ -209,6 +280,70 @@ pub fn item_lines(text: &str, key: &str) -> Vec<usize> {
     lines
 }
 
+/// A key that appears twice in one map: where the second one is, and the first one's line.
+struct DuplicateKey {
+    key: String,
+    line: usize,
+    column: usize,
+    first_line: usize,
+}
+
+/// The first key, in document order, that repeats in its map (comparing scalar keys as
+/// written).
+fn first_duplicate_key(text: &str) -> Option<DuplicateKey> {
+    enum Frame {
+        Map {
+            expect_key: bool,
+            keys: std::collections::HashMap<String, usize>,
+        },
+        Seq,
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    while let Ok((event, mark)) = parser.next_token() {
+        match event {
+            Event::StreamEnd => return None,
+            Event::MappingStart(..) => {
+                stack.push(Frame::Map {
+                    expect_key: true,
+                    keys: Default::default(),
+                });
+                continue;
+            }
+            Event::SequenceStart(..) => {
+                stack.push(Frame::Seq);
+                continue;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            Event::Scalar(ref key, ..) => {
+                if let Some(Frame::Map {
+                    expect_key: true,
+                    keys,
+                }) = stack.last_mut()
+                {
+                    if let Some(&first_line) = keys.get(key) {
+                        return Some(DuplicateKey {
+                            key: key.clone(),
+                            line: mark.line(),
+                            column: mark.col() + 1,
+                            first_line,
+                        });
+                    }
+                    keys.insert(key.clone(), mark.line());
+                }
+            }
+            Event::Alias(..) => {}
+            _ => continue,
+        }
+        if let Some(Frame::Map { expect_key, .. }) = stack.last_mut() {
+            *expect_key = !*expect_key;
+        }
+    }
+    None
+}
+
 struct Walker<'p, 't> {
     parser: &'p mut Parser<std::str::Chars<'t>>,
     target: &'p [Step],
@@ -221,24 +356,32 @@ impl Walker<'_, '_> {
     fn node(&mut self, event: Event, depth: usize) -> Result<(), ()> {
         let want = self.target.get(depth);
         match event {
-            Event::MappingStart(..) => loop {
-                let (key, mark) = self.parser.next_token().map_err(|_| ())?;
-                let key_at = (mark.line(), mark.col() + 1);
-                let name = match &key {
-                    Event::MappingEnd => return Ok(()),
-                    Event::Scalar(name, ..) => Some(name.clone()),
-                    _ => None,
-                };
-                self.node(key, usize::MAX)?;
-                let (value, _) = self.parser.next_token().map_err(|_| ())?;
-                let matched = matches!((want, &name), (Some(Step::Key(k)), Some(n)) if k == n);
-                if matched {
-                    self.best = Some(key_at);
-                    self.node(value, depth + 1)?;
-                } else {
-                    self.node(value, usize::MAX)?;
+            Event::MappingStart(..) => {
+                // When the target is this map itself (a missing field), point at its first
+                // key: the parser marks a block map where its first value starts.
+                let mut first = depth == self.target.len();
+                loop {
+                    let (key, mark) = self.parser.next_token().map_err(|_| ())?;
+                    let key_at = (mark.line(), mark.col() + 1);
+                    if std::mem::take(&mut first) && key != Event::MappingEnd {
+                        self.best = Some(key_at);
+                    }
+                    let name = match &key {
+                        Event::MappingEnd => return Ok(()),
+                        Event::Scalar(name, ..) => Some(name.clone()),
+                        _ => None,
+                    };
+                    self.node(key, usize::MAX)?;
+                    let (value, _) = self.parser.next_token().map_err(|_| ())?;
+                    let matched = matches!((want, &name), (Some(Step::Key(k)), Some(n)) if k == n);
+                    if matched {
+                        self.best = Some(key_at);
+                        self.node(value, depth + 1)?;
+                    } else {
+                        self.node(value, usize::MAX)?;
+                    }
                 }
-            },
+            }
             Event::SequenceStart(..) => {
                 let mut index = 0;
                 loop {
@@ -315,9 +458,53 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_rejected() {
-        let message = error("items:\n  - name: a\n    name: b\n");
-        assert!(message.contains("duplicate"), "{message}");
+    fn duplicate_keys_point_at_the_second_one() {
+        assert_eq!(
+            error("items:\n  - name: a\n    name: b\n"),
+            "f.yaml:3:5: items[0]: duplicate key `name` (first at line 2)"
+        );
+        assert_eq!(
+            error("items: []\nitems: []\n"),
+            "f.yaml:2:1: duplicate key `items` (first at line 1)"
+        );
+    }
+
+    #[test]
+    fn messages_name_yaml_types_not_rust_ones() {
+        assert_eq!(
+            error("items: [3]\n"),
+            "f.yaml:1:9: items[0]: invalid type: integer `3`, expected a map"
+        );
+        assert_eq!(
+            error("{[a]: 1}\n"),
+            "f.yaml:1:2: invalid type: sequence, expected a key (a string)"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_first_key_of_its_map() {
+        assert_eq!(
+            error("items:\n  - count: 1\n"),
+            "f.yaml:2:5: items[0]: missing field `name`"
+        );
+    }
+
+    #[test]
+    fn control_characters_have_a_line_and_column() {
+        assert_eq!(
+            error("items:\n  - name: \u{1}\n"),
+            "f.yaml:2:11: control characters are not allowed"
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
+        let text = format!("items: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let message = error(&text);
+        assert!(
+            message.starts_with("f.yaml:1:") && message.contains("nested more than 128 levels"),
+            "{message}"
+        );
     }
 
     #[test]
