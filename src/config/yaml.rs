@@ -37,6 +37,7 @@ pub fn parse_document<T: DeserializeOwned + Default>(
         at: at(1, 0),
         message: strip_position(&err.to_string()),
     })?;
+    stringify_keys(&mut value);
     serde_path_to_error::deserialize(value).map_err(|err| {
         let steps: Vec<Step> = err
             .path()
@@ -107,6 +108,37 @@ fn syntax_error(
 /// exceeded"; every YAML orch reads is bounded by it, so nothing deeper reaches orch's
 /// recursive code.
 pub const MAX_DEPTH: usize = 128;
+
+/// Helm reads values with Go's YAML, which turns scalar keys into strings (`80: http` is
+/// key "80"); serde would reject them, so they are made strings first, as Helm does.
+fn stringify_keys(value: &mut serde_yaml_ng::Value) {
+    use serde_yaml_ng::Value as Yaml;
+    match value {
+        Yaml::Mapping(map) => {
+            let needs_change = map
+                .keys()
+                .any(|k| matches!(k, Yaml::Number(_) | Yaml::Bool(_) | Yaml::Null));
+            if needs_change {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let key = match key {
+                            Yaml::Number(n) => Yaml::String(n.to_string()),
+                            Yaml::Bool(b) => Yaml::String(b.to_string()),
+                            Yaml::Null => Yaml::String("null".into()),
+                            other => other,
+                        };
+                        (key, value)
+                    })
+                    .collect();
+            }
+            map.values_mut().for_each(stringify_keys);
+        }
+        Yaml::Sequence(items) => items.iter_mut().for_each(stringify_keys),
+        Yaml::Tagged(tagged) => stringify_keys(&mut tagged.value),
+        _ => {}
+    }
+}
 
 /// serde_yaml puts " at line L column C" after its message; the location is shown in
 /// front instead. Later positions (", while parsing a map at line ...") stay: they add context.
@@ -504,6 +536,20 @@ mod tests {
         assert!(
             message.starts_with("f.yaml:1:") && message.contains("nested more than 128 levels"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn scalar_keys_become_strings_as_in_helm() {
+        let value: serde_json::Value = parse_document(
+            "80: http\ntrue: t\n~: n\n1.5: f\nnested: {443: https}\n",
+            Path::new("v.yaml"),
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"80": "http", "true": "t", "null": "n", "1.5": "f", "nested": {"443": "https"}})
         );
     }
 
