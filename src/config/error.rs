@@ -67,7 +67,7 @@ pub enum ConfigError {
     NoReleasesFile { dir: PathBuf },
     #[error("{}: no *.yaml or *.yaml.j2 files in this directory", dir.display())]
     EmptyDirectory { dir: PathBuf },
-    #[error("--set {expression}: {message}")]
+    #[error("--set {}: {message}", shorten(expression))]
     BadSetExpression { expression: String, message: String },
 }
 
@@ -85,5 +85,15 @@ impl ConfigError {
             path: path.to_path_buf(),
             error,
         }
+    }
+}
+
+/// Input echoed in a message, cut to a readable length: a 5 MB name must not become a
+/// 5 MB error line.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX_CHARS: usize = 80;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &text[..cut], text.len()).into(),
+        None => text.into(),
     }
 }

@@ -24,6 +24,7 @@ pub use layering::Overrides;
 pub use schema::{MissingFileHandler, RepositoryDoc as Repository};
 pub use source::read_text;
 
+use error::shorten;
 use layering::read_values_file;
 use schema::{FileDoc, HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
 use source::Document;
@@ -376,10 +377,10 @@ fn resolve_release(
         message,
     };
     check_name(&doc.name, 53, true)
-        .map_err(|why| invalid(format!("release name `{}` {why}", doc.name)))?;
+        .map_err(|why| invalid(format!("release name `{}` {why}", shorten(&doc.name))))?;
     let namespace = doc.namespace.unwrap_or_else(|| "default".to_string());
     check_name(&namespace, 63, false)
-        .map_err(|why| invalid(format!("namespace `{namespace}` {why}")))?;
+        .map_err(|why| invalid(format!("namespace `{}` {why}", shorten(&namespace))))?;
     if doc.chart.trim().is_empty() {
         return Err(invalid(format!(
             "release `{}` has an empty chart",

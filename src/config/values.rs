@@ -68,8 +68,26 @@ impl Assignment {
     }
 }
 
+/// The largest list index a path may use, as Helm's: `a[100000000]=1` would otherwise pad
+/// a list with a hundred million nulls.
+pub const MAX_INDEX: usize = 65536;
+/// The most steps a path may have. Values files cannot nest deeper (the YAML parser's
+/// limit), and every values tree is walked recursively, so neither may `--set`.
+pub const MAX_PATH_STEPS: usize = super::yaml::MAX_DEPTH;
+
 /// Parses a key path: dots separate keys, `\.` is a literal dot, `[n]` indexes a list.
 pub fn parse_path(text: &str) -> Result<Vec<PathStep>, String> {
+    let steps = parse_steps(text)?;
+    if steps.len() > MAX_PATH_STEPS {
+        return Err(format!(
+            "the path has {} levels; values nest at most {MAX_PATH_STEPS} deep",
+            steps.len()
+        ));
+    }
+    Ok(steps)
+}
+
+fn parse_steps(text: &str) -> Result<Vec<PathStep>, String> {
     let mut steps = Vec::new();
     let mut key = String::new();
     let mut chars = text.chars().peekable();
@@ -100,6 +118,11 @@ pub fn parse_path(text: &str) -> Result<Vec<PathStep>, String> {
                 let index = digits
                     .parse::<usize>()
                     .map_err(|_| format!("`[{digits}]` in `{text}` is not a list index"))?;
+                if index > MAX_INDEX {
+                    return Err(format!(
+                        "list index {index} is greater than the maximum, {MAX_INDEX}"
+                    ));
+                }
                 steps.push(PathStep::Index(index));
                 after_index = true;
             }
@@ -146,14 +169,16 @@ pub fn parse_set_expression(expression: &str) -> Result<Vec<Assignment>, String>
         .map(|pair| {
             let (path, value) = split_once_unescaped(&pair, '=')
                 .ok_or_else(|| format!("`{pair}` is not of the form key=value"))?;
-            let value = match value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
-                Some("") => Value::Array(Vec::new()),
-                Some(items) => Value::Array(
+            let value = match value.strip_prefix('{').map(|v| v.strip_suffix('}')) {
+                Some(Some("")) => Value::Array(Vec::new()),
+                Some(Some(items)) => Value::Array(
                     split_unescaped(items, ',', false)
                         .iter()
                         .map(|item| typed_value(&unescape(item)))
                         .collect(),
                 ),
+                // As Helm: a value starting with `{` is a list (write `\{` for the character).
+                Some(None) => return Err(format!("the list `{value}` does not end with `}}`")),
                 None => typed_value(&unescape(value)),
             };
             Ok(Assignment {
@@ -322,6 +347,29 @@ mod tests {
         assert!(parse_set_expression("a[x]=1").is_err());
         assert!(parse_set_expression("=1").is_err());
         assert!(parse_set_expression("[0]=1").is_err());
+    }
+
+    #[test]
+    fn set_limits_are_helms_and_the_parsers() {
+        let error = |e: &str| parse_set_expression(e).unwrap_err();
+        assert_eq!(
+            error("a[65537]=1"),
+            "list index 65537 is greater than the maximum, 65536"
+        );
+        assert!(parse_set_expression("a[65536]=1").is_ok());
+        assert_eq!(error("a={1,2"), "the list `{1,2` does not end with `}`");
+        let deep = vec!["k"; MAX_PATH_STEPS + 1].join(".");
+        assert_eq!(
+            error(&format!("{deep}=1")),
+            "the path has 129 levels; values nest at most 128 deep"
+        );
+        assert!(
+            parse_set_expression(&format!("{}=1", vec!["k"; MAX_PATH_STEPS].join("."))).is_ok()
+        );
+        assert_eq!(
+            parse_set_expression(r"a=\{1\,2\}").unwrap()[0].value,
+            json!("{1,2}")
+        );
     }
 
     #[test]
