@@ -390,7 +390,15 @@ fn resolve_release(
     let enabled = match &doc.condition {
         None => true,
         Some(condition) => match values::lookup(&environment.values, condition) {
-            Some(value) => value == &Value::Bool(true),
+            Some(Value::Bool(enabled)) => *enabled,
+            // helmfile disables the release silently; a typo'd value would then never deploy.
+            Some(other) => {
+                return Err(invalid(format!(
+                    "condition `{condition}`: the value in environment `{}` is {}, not true or false",
+                    environment.name,
+                    schema::json_type(other)
+                )));
+            }
             None => {
                 return Err(invalid(format!(
                     "condition `{condition}`: the values of environment `{}` have no such key",
