@@ -51,11 +51,15 @@ impl ReleaseGraph {
                 graph.add_edge(NodeIndex::new(index), NodeIndex::new(target), ());
             }
         }
-        let order = toposort(&graph, None).map_err(|cycle| PlanError::Cycle {
-            path: cycle_path(&graph, cycle.node_id())
-                .into_iter()
-                .map(|i| releases[i].id.to_string())
-                .collect(),
+        let order = toposort(&graph, None).map_err(|cycle| {
+            let path = cycle_path(&graph, cycle.node_id());
+            PlanError::Cycle {
+                at: releases[path[0]].defined_at.clone(),
+                path: path
+                    .into_iter()
+                    .map(|i| releases[i].id.to_string())
+                    .collect(),
+            }
         })?;
         // toposort puts a release before what it needs; walk it backwards so needs come first.
         let mut depth = vec![0; releases.len()];

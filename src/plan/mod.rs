@@ -25,8 +25,9 @@ pub enum PlanError {
         need: String,
         hint: String,
     },
-    #[error("releases need each other in a cycle: {}", path.join(" -> "))]
-    Cycle { path: Vec<String> },
+    /// `at` is where the first release of the cycle is defined.
+    #[error("{at}: releases need each other in a cycle: {}", path.join(" -> "))]
+    Cycle { at: Location, path: Vec<String> },
     #[error("malformed selector `{selector}`: `{term}` is not key=value or key!=value")]
     BadSelector { selector: String, term: String },
     #[error(
@@ -245,6 +246,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.ends_with("ns/a -> ns/a"), "{err}");
+        assert!(
+            err.contains("helmfile.yaml:2: releases need each other in a cycle"),
+            "{err}"
+        );
     }
 
     #[test]
