@@ -112,7 +112,13 @@ impl Helm {
                 .map_err(|_| "helm printed output that is not UTF-8".to_string())
         } else {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            Err(stderr.trim().trim_start_matches("Error: ").to_string())
+            // helm's hint names its own --debug flag, which orch does not have.
+            let message = stderr
+                .replace("Use --debug flag to render out invalid YAML", "")
+                .trim()
+                .trim_start_matches("Error: ")
+                .to_string();
+            Err(message)
         }
     }
 
