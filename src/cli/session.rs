@@ -10,7 +10,7 @@ use crate::cluster::{Cluster, ConnectOptions};
 use crate::config::{self, LoadOptions, Overrides, Spec};
 use crate::diff::ReleaseDiff;
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
-use crate::render::{Capabilities, RenderOptions, RenderedRelease, Renderer};
+use crate::render::{Capabilities, RenderOptions, RenderedRelease, Renderer, checks};
 use crate::sync::compare::diff_release;
 
 use super::GlobalArgs;
@@ -118,6 +118,18 @@ impl Session {
 }
 
 impl Session {
+    /// Renders offline (Helm's default capabilities) and checks what no cluster could take:
+    /// objects without apiVersion, kind or name, and objects two releases both render.
+    pub fn render_checked(&self, global: &GlobalArgs) -> Result<Vec<RenderedRelease>> {
+        let rendered = self.render(global, None)?;
+        let problems = checks::problems(&self.spec, &rendered);
+        match problems.len() {
+            0 => Ok(rendered),
+            1 => anyhow::bail!("{}", problems[0]),
+            n => anyhow::bail!("{n} problems:\n{}", problems.join("\n")),
+        }
+    }
+
     /// The diff of every enabled selected release against the cluster, in DAG order.
     pub fn diffs(
         &self,

@@ -3,31 +3,43 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+
 use crate::config::Spec;
 
 use super::{ObjectKey, RenderedRelease};
 
-/// Every problem found, one line each, naming the release and the template.
+/// Every problem found, one line each, naming where the release is defined, the release and
+/// the template.
 pub fn problems(spec: &Spec, rendered: &[RenderedRelease]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut owners: HashMap<ObjectKey, (usize, &str)> = HashMap::new();
     for release in rendered {
         let spec_release = &spec.releases[release.index];
         let id = &spec_release.id;
+        let at = &spec_release.defined_at;
         for manifest in &release.manifests {
-            let missing: Vec<&str> = [
-                ("apiVersion", manifest.api_version().is_none()),
-                ("kind", manifest.kind().is_none()),
-                ("metadata.name", manifest.name().is_none()),
+            let object = &manifest.object;
+            let unusable: Vec<String> = [
+                ("apiVersion", object.get("apiVersion")),
+                ("kind", object.get("kind")),
+                (
+                    "metadata.name",
+                    object.get("metadata").and_then(|m| m.get("name")),
+                ),
             ]
             .into_iter()
-            .filter_map(|(field, absent)| absent.then_some(field))
+            .filter_map(|(field, value)| match value {
+                Some(Value::String(text)) if !text.is_empty() => None,
+                None | Some(Value::Null) => Some(format!("missing {field}")),
+                Some(_) => Some(format!("{field} is not a non-empty string")),
+            })
             .collect();
-            if !missing.is_empty() {
+            if !unusable.is_empty() {
                 problems.push(format!(
-                    "release {id}: {}: missing {}",
+                    "{at}: release {id}: {}: {}",
                     manifest.source,
-                    missing.join(", ")
+                    unusable.join(", ")
                 ));
                 continue;
             }
@@ -43,7 +55,7 @@ pub fn problems(spec: &Spec, rendered: &[RenderedRelease]) -> Vec<String> {
             {
                 let other_id = &spec.releases[other].id;
                 problems.push(format!(
-                    "release {id}: {}: {key} is also rendered by release {other_id} ({source})",
+                    "{at}: release {id}: {}: {key} is also rendered by release {other_id} ({source})",
                     manifest.source
                 ));
             }

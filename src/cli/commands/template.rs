@@ -19,7 +19,7 @@ pub struct TemplateArgs {
 
 pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let rendered = session.render(global, None)?;
+    let rendered = session.render_checked(global)?;
     match &args.output_dir {
         Some(dir) => {
             let files = report::manifests::write_dir(dir, &session.spec, &rendered)
