@@ -7,6 +7,7 @@ pub mod checks;
 mod directory;
 mod helm;
 pub mod manifest;
+pub mod native;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,217 @@
+//! One chart render: subcharts chosen, values coalesced, every template parsed into one set
+//! in Helm's order, the non-partial ones executed (in parallel when no template mutates
+//! shared maps), and the results returned by template name.
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use super::NativeError;
+use super::chart::deps::{process_enabled, process_imports};
+use super::chart::load::Chart;
+use super::chart::values::coalesce_values;
+use super::context::{CapabilitiesInfo, ChartScope, Contexts, ReleaseInfo};
+use super::exec::{CallError, Exec, Host};
+use super::funcs;
+use super::template::ast::{Arg, Command, List, Node, Pipe};
+use super::template::{TemplateSet, Tree};
+use super::value::Value;
+
+/// A template file to run, and the chart it belongs to.
+pub struct Renderable {
+    pub name: String,
+    pub scope: usize,
+    pub base_path: String,
+}
+
+/// A chart prepared for rendering with one release's values.
+pub struct Prepared {
+    pub chart: Chart,
+    pub scopes: Vec<ChartScope>,
+    pub set: TemplateSet,
+    /// Non-partial templates, in Helm's render order.
+    pub renderables: Vec<Renderable>,
+    pub values: Json,
+}
+
+/// Selects subcharts, coalesces values and parses every template.
+pub fn prepare(
+    mut chart: Chart,
+    user: &serde_json::Map<String, Json>,
+) -> Result<Prepared, NativeError> {
+    let name = chart.name().to_string();
+    let fail = |message: String| NativeError::Chart {
+        chart: name.clone(),
+        message,
+    };
+    process_enabled(&mut chart, user, "").map_err(fail)?;
+    process_imports(&mut chart).map_err(fail)?;
+    let values = coalesce_values(&chart, user).map_err(fail)?;
+    if let Some(schema) = &chart.schema {
+        super::schema::validate(schema, &Json::Object(values.clone())).map_err(|e| fail(format!("values don't meet the specifications of the schema(s) in the following chart(s):\n{name}:\n{e}")))?;
+    }
+    let mut scopes = Vec::new();
+    let mut files = Vec::new();
+    collect(
+        &chart,
+        chart.name().to_string(),
+        Vec::new(),
+        &mut scopes,
+        &mut files,
+    );
+    sort_templates(&mut files);
+    let mut set = TemplateSet::default();
+    for (path, src, _) in &files {
+        set.add_file(path, src, &funcs::exists)
+            .map_err(|e| NativeError::Template(e.to_string()))?;
+    }
+    let renderables = files
+        .iter()
+        .filter(|(path, _, _)| !path.rsplit('/').next().unwrap_or_default().starts_with('_'))
+        .map(|(path, _, scope)| Renderable {
+            name: path.clone(),
+            scope: *scope,
+            base_path: format!("{}/templates", scopes[*scope].full_path),
+        })
+        .collect();
+    Ok(Prepared {
+        chart,
+        scopes,
+        set,
+        renderables,
+        values: Json::Object(values),
+    })
+}
+
+/// Every chart of the tree and its templates (a library chart contributes only partials).
+fn collect(
+    chart: &Chart,
+    full_path: String,
+    values_path: Vec<String>,
+    scopes: &mut Vec<ChartScope>,
+    files: &mut Vec<(String, String, usize)>,
+) {
+    let index = scopes.len();
+    scopes.push(ChartScope {
+        full_path: full_path.clone(),
+        metadata: chart.metadata.clone(),
+        files: chart.files.clone(),
+        values_path: values_path.clone(),
+    });
+    for sub in &chart.dependencies {
+        let mut sub_path = values_path.clone();
+        sub_path.push(sub.name().to_string());
+        collect(
+            sub,
+            format!("{full_path}/charts/{}", sub.name()),
+            sub_path,
+            scopes,
+            files,
+        );
+    }
+    for (name, src) in &chart.templates {
+        let base = name.rsplit('/').next().unwrap_or_default();
+        if chart.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        files.push((format!("{full_path}/{name}"), src.clone(), index));
+    }
+}
+
+/// Helm's `sortTemplates`: deeper paths first, then reverse lexical order. Later files'
+/// `define`s win, so a parent's helpers override a subchart's of the same name.
+fn sort_templates(files: &mut [(String, String, usize)]) {
+    files.sort_by(|a, b| {
+        let depth = |s: &str| s.matches('/').count();
+        depth(&b.0).cmp(&depth(&a.0)).then_with(|| b.0.cmp(&a.0))
+    });
+}
+
+/// `lookup` without a cluster: Helm's template mode returns an empty map.
+struct Offline;
+
+impl Host for Offline {
+    fn lookup(&self, _: &str, _: &str, _: &str, _: &str) -> Result<Value, String> {
+        Ok(Value::empty_map())
+    }
+}
+
+/// Runs every renderable template; returns (template name, output) in render order.
+pub fn render(
+    prepared: &Prepared,
+    release: &ReleaseInfo,
+    capabilities: &CapabilitiesInfo,
+) -> Result<Vec<(String, String)>, NativeError> {
+    let parallel = prepared.renderables.len() >= 4 && !mutates_shared_maps(&prepared.set);
+    if !parallel {
+        return render_batch(prepared, &prepared.renderables, release, capabilities);
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = prepared.renderables.len().div_ceil(threads);
+    let batches: Vec<Result<Vec<(String, String)>, NativeError>> = prepared
+        .renderables
+        .par_chunks(chunk)
+        .map(|batch| render_batch(prepared, batch, release, capabilities))
+        .collect();
+    let mut out = Vec::with_capacity(prepared.renderables.len());
+    for batch in batches {
+        out.extend(batch?);
+    }
+    Ok(out)
+}
+
+fn render_batch(
+    prepared: &Prepared,
+    batch: &[Renderable],
+    release: &ReleaseInfo,
+    capabilities: &CapabilitiesInfo,
+) -> Result<Vec<(String, String)>, NativeError> {
+    let contexts = Contexts::new(&prepared.scopes, &prepared.values, release, capabilities);
+    let host = Offline;
+    let mut exec = Exec::new(&prepared.set, &host);
+    let mut out = Vec::with_capacity(batch.len());
+    for item in batch {
+        let dot = contexts.dot_for(item.scope, &item.name, &item.base_path);
+        exec.current_file = item.name.clone();
+        let text = exec.execute(&item.name, &dot).map_err(|err| match err {
+            CallError::Template(e) => NativeError::Template(e.to_string()),
+            CallError::Message(m) => NativeError::Template(format!("{}: {m}", item.name)),
+        })?;
+        out.push((item.name.clone(), text.replace("<no value>", "")));
+    }
+    Ok(out)
+}
+
+/// Whether any template calls a function that changes a map in place: then templates must
+/// run one after another on one values tree, as in Helm, to see each other's changes.
+fn mutates_shared_maps(set: &TemplateSet) -> bool {
+    set.trees()
+        .any(|tree: &std::sync::Arc<Tree>| list_mutates(&tree.list))
+}
+
+fn list_mutates(list: &List) -> bool {
+    list.iter().any(|node| match node {
+        Node::Text(_) | Node::Break | Node::Continue => false,
+        Node::Action(pipe) => pipe_mutates(pipe),
+        Node::If(b) | Node::With(b) | Node::Range(b) => {
+            pipe_mutates(&b.pipe)
+                || list_mutates(&b.list)
+                || b.else_list.as_ref().is_some_and(list_mutates)
+        }
+        Node::Template { pipe, .. } => pipe.as_ref().is_some_and(pipe_mutates),
+    })
+}
+
+fn pipe_mutates(pipe: &Pipe) -> bool {
+    pipe.cmds
+        .iter()
+        .any(|cmd: &Command| cmd.args.iter().any(arg_mutates))
+}
+
+fn arg_mutates(arg: &Arg) -> bool {
+    match arg {
+        Arg::Ident(name) => funcs::MUTATING.contains(&name.as_str()),
+        Arg::Pipe(pipe) => pipe_mutates(pipe),
+        Arg::Chain(term, _) => arg_mutates(term),
+        _ => false,
+    }
+}

@@ -1,0 +1,125 @@
+//! Go's `text/template` language: lexing and parsing into trees, and the set of named
+//! templates that `template`, `include` and `tpl` look up.
+
+pub mod ast;
+mod lex;
+mod parse;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub use parse::parse_number;
+
+use ast::List;
+
+/// A parse or execution error at a place in a template file.
+#[derive(Debug, Clone)]
+pub struct TemplateError {
+    pub template: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl TemplateError {
+    pub fn at(template: &str, src: &str, pos: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_column(src, pos);
+        TemplateError {
+            template: template.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.template, self.line, self.column, self.message
+        )
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(src: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(src.len());
+    let before = &src.as_bytes()[..pos];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, pos - line_start + 1)
+}
+
+/// One named template: its body and the file it came from, for positions in errors.
+#[derive(Debug)]
+pub struct Tree {
+    pub name: String,
+    /// The source file the body was parsed from, and that file's text.
+    pub file: String,
+    pub src: Arc<str>,
+    pub list: List,
+}
+
+/// Named templates: every file of a chart (and its subcharts) by path, plus every
+/// `define`d name. Immutable once built, so renders on several threads share it.
+#[derive(Debug, Default, Clone)]
+pub struct TemplateSet {
+    trees: HashMap<String, Arc<Tree>>,
+}
+
+impl TemplateSet {
+    /// Parses `src` as the file `name`; its defines replace earlier ones of the same name.
+    pub fn add_file(
+        &mut self,
+        name: &str,
+        src: &str,
+        has_function: &dyn Fn(&str) -> bool,
+    ) -> Result<(), TemplateError> {
+        let parsed = parse::parse(name, src, has_function)?;
+        let src: Arc<str> = Arc::from(src);
+        let mut defines: HashMap<String, List> = HashMap::new();
+        for (define, list) in parsed.defines {
+            parse::add_define(&mut defines, define, list);
+        }
+        for (define, list) in defines {
+            if list_is_empty(&list) && self.trees.contains_key(&define) {
+                continue;
+            }
+            self.insert(define, name, &src, list);
+        }
+        if !(list_is_empty(&parsed.root) && self.trees.contains_key(name)) {
+            self.insert(name.to_string(), name, &src, parsed.root);
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, name: String, file: &str, src: &Arc<str>, list: List) {
+        let tree = Tree {
+            name: name.clone(),
+            file: file.to_string(),
+            src: src.clone(),
+            list,
+        };
+        self.trees.insert(name, Arc::new(tree));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Tree>> {
+        self.trees.get(name)
+    }
+
+    /// Every tree's body, for static checks over the whole set.
+    pub fn trees(&self) -> impl Iterator<Item = &Arc<Tree>> {
+        self.trees.values()
+    }
+}
+
+fn list_is_empty(list: &List) -> bool {
+    list.iter()
+        .all(|n| matches!(n, ast::Node::Text(t) if t.trim().is_empty()))
+}
