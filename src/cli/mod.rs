@@ -65,7 +65,16 @@ pub struct GlobalArgs {
     /// kubeconfig context [default: the environment's kubeContext, else the current one]
     #[arg(long = "kube-context", global = true, value_name = "NAME")]
     kube_context: Option<String>,
-    /// The helm binary that renders Helm charts
+    /// What renders Helm charts: native (in-process; auto is native) or helm (`helm template`)
+    #[arg(
+        long,
+        global = true,
+        env = "ORCH_RENDERER",
+        value_enum,
+        default_value_t = RendererChoice::Helm
+    )]
+    renderer: RendererChoice,
+    /// The helm binary that renders Helm charts with --renderer helm
     #[arg(
         long,
         global = true,
@@ -91,6 +100,23 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     fn json_logs(&self) -> bool {
         matches!(self.log_format, LogFormat::Json)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RendererChoice {
+    Auto,
+    Native,
+    Helm,
+}
+
+impl From<RendererChoice> for crate::render::RendererKind {
+    fn from(choice: RendererChoice) -> Self {
+        match choice {
+            RendererChoice::Auto => Self::Auto,
+            RendererChoice::Native => Self::Native,
+            RendererChoice::Helm => Self::Helm,
+        }
     }
 }
 

@@ -91,6 +91,7 @@ impl Session {
         capabilities: Option<Capabilities>,
     ) -> Result<Vec<RenderedRelease>> {
         let renderer = Renderer::new(&RenderOptions {
+            renderer: global.renderer.into(),
             helm_binary: global.helm_binary.clone(),
             concurrency: global.concurrency,
             capabilities,

@@ -1,6 +1,7 @@
 //! The render stage: each release's chart and merged values -> manifests.
 //!
-//! Helm charts go through `helm template`; directories of plain or minijinja manifests are
+//! Helm charts render in-process by default (`native`, Go templates reimplemented), or
+//! through `helm template` when asked; directories of plain or minijinja manifests are
 //! rendered in-process. Releases render in parallel on a rayon pool of `concurrency` threads.
 
 pub mod checks;
@@ -31,7 +32,19 @@ pub enum RenderError {
     Setup(String),
 }
 
+/// Which engine renders Helm charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RendererKind {
+    /// The native renderer; a construct it does not support is an error, not a fallback.
+    #[default]
+    Auto,
+    Native,
+    /// `helm template` in a subprocess.
+    Helm,
+}
+
 pub struct RenderOptions {
+    pub renderer: RendererKind,
     pub helm_binary: PathBuf,
     /// Releases rendered at once; 0 means one per CPU.
     pub concurrency: usize,
@@ -59,6 +72,7 @@ pub struct RenderedRelease {
 }
 
 pub struct Renderer {
+    kind: RendererKind,
     helm: helm::Helm,
     pool: rayon::ThreadPool,
     capabilities: Option<Capabilities>,
@@ -73,6 +87,7 @@ impl Renderer {
             .build()
             .map_err(|err| RenderError::Setup(err.to_string()))?;
         Ok(Renderer {
+            kind: options.renderer,
             helm,
             pool,
             capabilities: options.capabilities.clone(),
@@ -121,14 +136,18 @@ impl Renderer {
         }
         let chart_file = dir.join("Chart.yaml");
         let (manifests, chart) = if chart_file.is_file() {
-            let chart = std::fs::read_to_string(&chart_file)
-                .map_err(|e| e.to_string())
-                .and_then(|text| serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()))
-                .map_err(|e| fail(format!("{}: {e}", chart_file.display())))?;
-            let stream = self
-                .helm
-                .template(release, &dir, &values, self.capabilities.as_ref())
-                .map_err(fail)?;
+            let chart = crate::config::read_text(&chart_file)
+                .and_then(|text| crate::config::yaml::parse_document(&text, &chart_file, 1))
+                .map_err(|e| fail(e.to_string()))?;
+            let stream = match self.kind {
+                RendererKind::Helm => self
+                    .helm
+                    .template(release, &dir, &values, self.capabilities.as_ref())
+                    .map_err(fail)?,
+                RendererKind::Auto | RendererKind::Native => {
+                    self.native_template(release, &dir, &values).map_err(fail)?
+                }
+            };
             (
                 manifest::split(&stream, release.chart_name()).map_err(fail)?,
                 chart,
@@ -151,5 +170,33 @@ impl Renderer {
             values,
             chart,
         })
+    }
+}
+
+impl Renderer {
+    /// The native equivalent of `helm template`: the release's own `kubeVersion` wins over
+    /// the cluster's, and API versions add to Helm's built-in list, as with the helm flags.
+    fn native_template(
+        &self,
+        release: &crate::config::ReleaseSpec,
+        dir: &std::path::Path,
+        values: &serde_json::Value,
+    ) -> Result<String, String> {
+        let kube_version = release
+            .kube_version
+            .as_deref()
+            .or(self.capabilities.as_ref().map(|c| c.kube_version.as_str()));
+        let mut api_versions = release.api_versions.clone();
+        if let Some(capabilities) = &self.capabilities {
+            api_versions.extend(capabilities.api_versions.iter().cloned());
+        }
+        let capabilities = native::CapabilitiesInfo::new(kube_version, &api_versions)?;
+        let info = native::ReleaseInfo {
+            name: release.id.name.clone(),
+            namespace: release.id.namespace.clone(),
+            revision: 1,
+            is_upgrade: false,
+        };
+        native::render_chart(dir, &info, values, &capabilities).map_err(|e| e.to_string())
     }
 }
