@@ -114,7 +114,14 @@ fn parse_steps(text: &str) -> Result<Vec<PathStep>, String> {
                 } else if steps.is_empty() {
                     return Err(format!("path `{text}` starts with an index"));
                 }
-                let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+                let mut digits = String::new();
+                loop {
+                    match chars.next() {
+                        Some(']') => break,
+                        Some(c) => digits.push(c),
+                        None => return Err(format!("`[` without `]` in `{text}`")),
+                    }
+                }
                 let index = digits
                     .parse::<usize>()
                     .map_err(|_| format!("`[{digits}]` in `{text}` is not a list index"))?;
@@ -347,6 +354,7 @@ mod tests {
         assert!(parse_set_expression("a[x]=1").is_err());
         assert!(parse_set_expression("=1").is_err());
         assert!(parse_set_expression("[0]=1").is_err());
+        assert!(parse_set_expression("a[0=1").is_err());
     }
 
     #[test]
