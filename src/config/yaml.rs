@@ -4,11 +4,13 @@
 //! helmfile files) are applied before the typed pass; that pass loses positions, so a small
 //! event walk over the source maps the failing key path back to its line.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::Marker;
 
 use super::error::{ConfigError, Location};
 use super::source::line_and_column;
@@ -33,9 +35,17 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     if value.is_null() {
         return Ok(T::default());
     }
-    value.apply_merge().map_err(|err| ConfigError::Yaml {
-        at: at(1, 0),
-        message: strip_position(&err.to_string()),
+    value.apply_merge().map_err(|err| {
+        // The merge error has no position; with one `<<` in the document it is that one.
+        let merges: Vec<KeyAt> = keys(text).into_iter().filter(|k| k.key == "<<").collect();
+        let (line, column) = match merges.as_slice() {
+            [only] => (only.line, only.column),
+            _ => (1, 0),
+        };
+        ConfigError::Yaml {
+            at: at(line, column),
+            message: format!("`<<`: {}", strip_position(&err.to_string())),
+        }
     })?;
     stringify_keys(&mut value);
     serde_path_to_error::deserialize(value).map_err(|err| {
@@ -65,7 +75,7 @@ fn syntax_error(
 ) -> ConfigError {
     let message = err.to_string();
     if let Some(start) = message.find("duplicate entry")
-        && let Some(duplicate) = first_duplicate_key(text)
+        && let Some((duplicate, first_line)) = first_duplicate_key(text)
     {
         // What precedes is the map's key path ("environments: ").
         return ConfigError::Yaml {
@@ -74,8 +84,14 @@ fn syntax_error(
                 "{}duplicate key `{}` (first at line {})",
                 &message[..start],
                 duplicate.key,
-                at(duplicate.first_line, 0).line
+                at(first_line, 0).line
             ),
+        };
+    }
+    if message.starts_with("repetition limit exceeded") {
+        return ConfigError::Yaml {
+            at: at(1, 0),
+            message: "aliases expand into too many nodes (repetition limit exceeded)".into(),
         };
     }
     if message.starts_with("recursion limit exceeded") {
@@ -173,7 +189,15 @@ fn describe(steps: &[Step], message: &str) -> String {
         }
     }
     let message = match unknown {
-        None if message.contains("expected struct ") || message.contains("field identifier") => {
+        None if [
+            "expected struct ",
+            "field identifier",
+            "expected u64",
+            "expected u32",
+        ]
+        .iter()
+        .any(|jargon| message.contains(jargon)) =>
+        {
             plain_type_names(message)
         }
         Some((field, expected)) => {
@@ -194,10 +218,13 @@ fn describe(steps: &[Step], message: &str) -> String {
     }
 }
 
-/// serde names the Rust type a map was expected to become ("expected struct ReleaseDoc")
-/// and calls a key a "field identifier"; users wrote YAML, so they are "a map" and "a key".
+/// serde names the Rust type a map was expected to become ("expected struct ReleaseDoc"),
+/// calls a key a "field identifier" and a count "u64"; users wrote YAML.
 fn plain_type_names(message: &str) -> String {
-    let message = message.replace("expected field identifier", "expected a key (a string)");
+    let message = message
+        .replace("expected field identifier", "expected a key (a string)")
+        .replace("expected u64", "expected a whole number, 0 or more")
+        .replace("expected u32", "expected a whole number, 0 or more");
     let mut rest = message.as_str();
     let mut out = String::new();
     while let Some(start) = rest.find("struct ") {
@@ -260,38 +287,62 @@ fn locate(text: &str, steps: &[Step]) -> Option<(usize, usize)> {
     }
 }
 
-/// The line of each item of the top-level sequence under `key` (e.g. each of `releases`).
-pub fn item_lines(text: &str, key: &str) -> Vec<usize> {
-    enum Frame {
-        Map { expect_key: bool },
-        Seq,
-    }
+/// A scalar key of some map in a document, where it is written.
+struct KeyAt {
+    /// Which map (numbered in document order) the key belongs to.
+    map: usize,
+    key: String,
+    line: usize,
+    column: usize,
+}
+
+/// Where a walk over a document is: in a map (the maps numbered in document order, with
+/// the key whose value comes next) or in a list.
+enum Frame {
+    Map {
+        id: usize,
+        expect_key: bool,
+        key: Option<String>,
+    },
+    Seq,
+}
+
+/// Calls `visit` for each node of `text` as it starts, with the frames around it. Stops
+/// quietly where `text` does not parse: callers only refine an error already found.
+fn walk(text: &str, mut visit: impl FnMut(&[Frame], &Event, Marker)) {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut root_key: Option<String> = None;
-    let mut lines = Vec::new();
+    let mut maps = 0;
     while let Ok((event, mark)) = parser.next_token() {
-        let in_target = matches!(stack.as_slice(), [Frame::Map { .. }, Frame::Seq])
-            && root_key.as_deref() == Some(key);
-        let starts_node = matches!(
+        if matches!(
             event,
             Event::Scalar(..)
                 | Event::Alias(..)
                 | Event::MappingStart(..)
                 | Event::SequenceStart(..)
-        );
-        if in_target && starts_node {
-            lines.push(mark.line());
-        }
-        if let ([Frame::Map { expect_key: true }], Event::Scalar(name, ..)) =
-            (stack.as_slice(), &event)
-        {
-            root_key = Some(name.clone());
+        ) {
+            visit(&stack, &event, mark);
+            if let Some(Frame::Map {
+                expect_key: true,
+                key,
+                ..
+            }) = stack.last_mut()
+            {
+                *key = match &event {
+                    Event::Scalar(name, ..) => Some(name.clone()),
+                    _ => None,
+                };
+            }
         }
         match event {
             Event::StreamEnd => break,
             Event::MappingStart(..) => {
-                stack.push(Frame::Map { expect_key: true });
+                stack.push(Frame::Map {
+                    id: maps,
+                    expect_key: true,
+                    key: None,
+                });
+                maps += 1;
                 continue;
             }
             Event::SequenceStart(..) => {
@@ -304,76 +355,65 @@ pub fn item_lines(text: &str, key: &str) -> Vec<usize> {
             Event::Scalar(..) | Event::Alias(..) => {}
             _ => continue,
         }
-        // A node just ended: inside a mapping, keys and values alternate.
-        if let Some(Frame::Map { expect_key }) = stack.last_mut() {
-            *expect_key = !*expect_key;
-        }
-    }
-    lines
-}
-
-/// A key that appears twice in one map: where the second one is, and the first one's line.
-struct DuplicateKey {
-    key: String,
-    line: usize,
-    column: usize,
-    first_line: usize,
-}
-
-/// The first key, in document order, that repeats in its map (comparing scalar keys as
-/// written).
-fn first_duplicate_key(text: &str) -> Option<DuplicateKey> {
-    enum Frame {
-        Map {
-            expect_key: bool,
-            keys: std::collections::HashMap<String, usize>,
-        },
-        Seq,
-    }
-    let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    while let Ok((event, mark)) = parser.next_token() {
-        match event {
-            Event::StreamEnd => return None,
-            Event::MappingStart(..) => {
-                stack.push(Frame::Map {
-                    expect_key: true,
-                    keys: Default::default(),
-                });
-                continue;
-            }
-            Event::SequenceStart(..) => {
-                stack.push(Frame::Seq);
-                continue;
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                stack.pop();
-            }
-            Event::Scalar(ref key, ..) => {
-                if let Some(Frame::Map {
-                    expect_key: true,
-                    keys,
-                }) = stack.last_mut()
-                {
-                    if let Some(&first_line) = keys.get(key) {
-                        return Some(DuplicateKey {
-                            key: key.clone(),
-                            line: mark.line(),
-                            column: mark.col() + 1,
-                            first_line,
-                        });
-                    }
-                    keys.insert(key.clone(), mark.line());
-                }
-            }
-            Event::Alias(..) => {}
-            _ => continue,
-        }
+        // A node just ended: inside a map, keys and values alternate.
         if let Some(Frame::Map { expect_key, .. }) = stack.last_mut() {
             *expect_key = !*expect_key;
         }
     }
-    None
+}
+
+/// The line of each item of the top-level sequence under `key` (e.g. each of `releases`).
+pub fn item_lines(text: &str, key: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    walk(text, |stack, _, mark| {
+        if let [
+            Frame::Map {
+                key: Some(root), ..
+            },
+            Frame::Seq,
+        ] = stack
+            && root == key
+        {
+            lines.push(mark.line());
+        }
+    });
+    lines
+}
+
+/// Every scalar key of every map in `text`, in document order.
+fn keys(text: &str) -> Vec<KeyAt> {
+    let mut keys = Vec::new();
+    walk(text, |stack, event, mark| {
+        if let (
+            Some(&Frame::Map {
+                id,
+                expect_key: true,
+                ..
+            }),
+            Event::Scalar(key, ..),
+        ) = (stack.last(), event)
+        {
+            keys.push(KeyAt {
+                map: id,
+                key: key.clone(),
+                line: mark.line(),
+                column: mark.col() + 1,
+            });
+        }
+    });
+    keys
+}
+
+/// The first key, in document order, that repeats in its map (comparing keys as written),
+/// and the line of its first occurrence.
+fn first_duplicate_key(text: &str) -> Option<(KeyAt, usize)> {
+    let mut seen: HashMap<(usize, String), usize> = HashMap::new();
+    keys(text)
+        .into_iter()
+        .find_map(|at| match seen.insert((at.map, at.key.clone()), at.line) {
+            Some(first_line) => Some((at, first_line)),
+            None => None,
+        })
 }
 
 struct Walker<'p, 't> {
@@ -389,9 +429,10 @@ impl Walker<'_, '_> {
         let want = self.target.get(depth);
         match event {
             Event::MappingStart(..) => {
-                // When the target is this map itself (a missing field), point at its first
-                // key: the parser marks a block map where its first value starts.
-                let mut first = depth == self.target.len();
+                // When the target is this map as a list item (a missing field), point at its
+                // first key: the parser marks a block map item where its first value starts.
+                let mut first = depth == self.target.len()
+                    && matches!(self.target.last(), Some(Step::Index(_)));
                 loop {
                     let (key, mark) = self.parser.next_token().map_err(|_| ())?;
                     let key_at = (mark.line(), mark.col() + 1);
@@ -509,7 +550,23 @@ mod tests {
         );
         assert_eq!(
             error("{[a]: 1}\n"),
-            "f.yaml:1:2: invalid type: sequence, expected a key (a string)"
+            "f.yaml:1:1: invalid type: sequence, expected a key (a string)"
+        );
+    }
+
+    #[test]
+    fn a_bad_merge_points_at_its_merge_key() {
+        assert_eq!(
+            error("base: &b [1]\nitems:\n  - name: a\n    <<: *b\n"),
+            "f.yaml:4:5: `<<`: expected a mapping for merging, but found scalar"
+        );
+    }
+
+    #[test]
+    fn a_negative_count_is_not_a_u64_to_the_user() {
+        assert_eq!(
+            error("items:\n  - name: a\n    count: -1\n"),
+            "f.yaml:3:5: items[0].count: invalid value: integer `-1`, expected a whole number, 0 or more"
         );
     }
 
