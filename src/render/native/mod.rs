@@ -54,7 +54,32 @@ pub fn render_chart(
         serde_json::Value::Null => &empty,
         _ => return Err(NativeError::Load("values must be a map".into())),
     };
+    check_kube_version(&chart, capabilities)?;
     let prepared = engine::prepare(chart, user)?;
     let rendered = engine::render(&prepared, release, capabilities)?;
     output::stream(&prepared.chart, rendered)
+}
+
+/// Helm refuses a chart whose `kubeVersion` the target Kubernetes does not satisfy.
+fn check_kube_version(
+    chart: &chart::load::Chart,
+    capabilities: &CapabilitiesInfo,
+) -> Result<(), NativeError> {
+    let Some(wanted) = chart
+        .metadata
+        .get("kubeVersion")
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Ok(());
+    };
+    if wanted.is_empty() || funcs::semver::satisfies(wanted, &capabilities.kube_version) {
+        return Ok(());
+    }
+    Err(NativeError::Chart {
+        chart: chart.name().to_string(),
+        message: format!(
+            "chart requires kubeVersion: {wanted} which is incompatible with Kubernetes {}",
+            capabilities.kube_version
+        ),
+    })
 }

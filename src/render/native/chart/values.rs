@@ -87,8 +87,7 @@ fn coalesce_chart_values(chart: &Chart, dest: &mut Map<String, Json>, merge: boo
             }
             Some(Json::Object(user_table)) => {
                 if let Json::Object(default_table) = default {
-                    let is_subchart = chart.dependencies.iter().any(|d| d.name() == key);
-                    coalesce_tables(user_table, default_table, merge || is_subchart);
+                    coalesce_tables(user_table, default_table, merge);
                 }
             }
             Some(_) => {}
