@@ -12,7 +12,7 @@ FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs))
 USE_HELM = helm_bin=$$(hack/tools.sh helm3 helmfile); export PATH="$$helm_bin:$$PATH"
 USE_CLUSTER = kubeconfig=$$(hack/cluster/up.sh | sed -n 's/^export KUBECONFIG=//p')
 
-.PHONY: build test-unit test cluster cluster-down lint demo
+.PHONY: build test-unit test cluster cluster-down lint demo bench
 
 build:
 	cargo build --workspace
@@ -44,3 +44,11 @@ demo:
 	KUBECONFIG="$$kubeconfig" target/debug/orch sync -e staging
 	KUBECONFIG="$$kubeconfig" target/debug/orch status -e staging
 	echo "The system runs on the local control plane: export KUBECONFIG=$$kubeconfig"
+
+# orch beside helmfile and helm, in one run, on the local control plane (hack/bench/bench.py);
+# BENCH_ARGS="--sizes 10,100 --json" and the like pass through.
+bench:
+	$(USE_HELM)
+	$(USE_CLUSTER)
+	cargo build --release -q -p orch -p orch-ssa-limit
+	python3 hack/bench/bench.py --kubeconfig "$$kubeconfig" $(BENCH_ARGS)

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""orch side by side with helmfile and helm, in one run, on this machine.
+
+Generates releases files of N releases (one small local chart, 5 namespaces, needs chains
+of 10) and times, as the median of several runs:
+  offline: template / list / graph, orch vs helmfile 0.166 (`template --skip-deps`, `list`);
+  cluster: first sync (wait: false), no-op diff, no-op sync, sync after one changed value,
+           vs `helm upgrade --install` per release (what helmfile runs) and vs the limit:
+           the same objects server-side applied at once (hack/bench/ssa-limit);
+and orch's peak RSS. Prints a Markdown table, or JSON with --json. `make bench` runs it.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "tests/fixtures/parity/basic/charts/web"
+
+
+def namespaces(prefix):
+    """Each scenario deploys into namespaces of its own, so none waits for another's
+    deletion; all are deleted, without waiting, at the end."""
+    return [f"bench-{prefix}-{i}" for i in range(5)]
+
+
+def generate(n, directory, prefix="offline"):
+    """A releases file of n releases in 5 namespaces; every tenth starts a new needs chain."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spaces = namespaces(prefix)
+    lines = ["helmDefaults:\n  wait: false\nreleases:"]
+    for i in range(n):
+        lines.append(f"  - name: r{i}\n    namespace: {spaces[i % 5]}\n    chart: {CHART}")
+        lines.append(f"    labels: {{group: g{i % 10}}}")
+        if i % 10:
+            lines.append(f"    needs: [{spaces[(i - 1) % 5]}/r{i - 1}]")
+        lines.append(f"    values:\n      - replicas: {i % 3 + 1}")
+    (directory / "helmfile.yaml").write_text("\n".join(lines) + "\n")
+    return directory
+
+
+def run(cmd, cwd, env=None, check=True):
+    started = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if check and result.returncode != 0:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return elapsed, result
+
+
+def median_time(cmd, cwd, reps, env=None, before=None):
+    times = []
+    for _ in range(reps):
+        if before:
+            before()
+        times.append(run(cmd, cwd, env)[0])
+    return statistics.median(times)
+
+
+def peak_rss_mb(cmd, cwd, env=None):
+    _, result = run(["/usr/bin/time", "-v", *cmd], cwd, env)
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return int(found.group(1)) / 1024 if found else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.orch = str(Path(args.orch).resolve())
+        self.env = dict(os.environ)
+        if args.kubeconfig:
+            self.env["KUBECONFIG"] = args.kubeconfig
+        self.rows = []
+        self.used = []
+        self.largest = 0
+
+    def record(self, scenario, n, tool, value, unit="s"):
+        self.rows.append({"scenario": scenario, "releases": n, "tool": tool, "value": value, "unit": unit})
+        print(f"bench: {scenario:<28} n={n!s:<8} {tool:<34} {value:8.3f} {unit}", file=sys.stderr)
+
+    def offline(self, n, directory, label):
+        reps = self.args.reps
+        slow_reps = 1 if n >= 500 else reps
+        orch, helmfile = self.orch, self.args.helmfile
+        self.record("template", label, "orch", median_time([orch, "template"], directory, reps, self.env))
+        self.record("template", label, "helmfile template --skip-deps",
+                    median_time([helmfile, "template", "--skip-deps"], directory, slow_reps, self.env))
+        self.record("list", label, "orch", median_time([orch, "list"], directory, reps, self.env))
+        self.record("list", label, "helmfile list", median_time([helmfile, "list"], directory, slow_reps, self.env))
+        self.record("graph", label, "orch", median_time([orch, "graph"], directory, reps, self.env))
+
+    def create_namespaces(self, prefix):
+        for namespace in namespaces(prefix):
+            run(["kubectl", "create", "namespace", namespace], ROOT, self.env)
+        self.used.append(prefix)
+
+    def clean(self):
+        spaces = [ns for prefix in self.used for ns in namespaces(prefix)]
+        if spaces:
+            run(["kubectl", "delete", "namespace", "--wait=false", "--ignore-not-found", *spaces], ROOT, self.env)
+
+    def cluster(self, n, tmp):
+        orch, reps = self.orch, self.args.reps
+        directory = generate(n, tmp / f"orch{n}", f"orch{n}")
+        self.used.append(f"orch{n}")
+        self.record("first sync (wait: false)", n, "orch", run([orch, "sync"], directory, self.env)[0])
+        self.record("no-op diff", n, "orch", median_time([orch, "diff"], directory, reps, self.env))
+        self.record("no-op sync", n, "orch", median_time([orch, "sync"], directory, reps, self.env))
+        self.record("sync, one value changed", n, "orch",
+                    run([orch, "sync", "-l", "name=r0", "--set", "replicas=5"], directory, self.env)[0])
+        if n == self.largest:
+            self.record("peak RSS, no-op sync", n, "orch", peak_rss_mb([orch, "sync"], directory, self.env), "MB")
+
+        # The limit: the same objects applied at once, nothing else.
+        prefix = f"limit{n}"
+        directory = generate(n, tmp / prefix, prefix)
+        out = directory / "rendered"
+        run([orch, "template", "--output-dir", str(out)], directory, self.env)
+        spaces = namespaces(prefix)
+        for release in range(n):
+            for manifest in (out / spaces[release % 5] / f"r{release}").rglob("*.yaml"):
+                namespace = spaces[release % 5]
+                text = manifest.read_text().replace("\nmetadata:\n", f"\nmetadata:\n  namespace: {namespace}\n")
+                manifest.write_text(text)
+        self.create_namespaces(prefix)
+        files = [str(p) for p in out.rglob("*.yaml")]
+        self.record("first sync (wait: false)", n, "limit: parallel SSA",
+                    run([self.args.ssa_limit, *files], ROOT, self.env)[0])
+
+        if n <= self.args.helm_max:
+            prefix = f"helm{n}"
+            self.create_namespaces(prefix)
+            spaces = namespaces(prefix)
+            started = time.perf_counter()
+            for release in range(n):
+                run([self.args.helm, "upgrade", "--install", f"r{release}", str(CHART), "-n",
+                     spaces[release % 5], "--set", f"replicas={release % 3 + 1}"], ROOT, self.env)
+            self.record("first sync (wait: false)", n, "helm upgrade --install per release",
+                        time.perf_counter() - started)
+
+
+def table(rows):
+    """One Markdown row per scenario and size: each tool's median and orch's ratio to it."""
+    out = ["| scenario | releases | orch | compared with | its time | orch faster by |",
+           "|---|---|---|---|---|---|"]
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["scenario"], row["releases"]), {})[row["tool"]] = row
+    for (scenario, n), tools in groups.items():
+        orch = tools.get("orch")
+        if orch is None:
+            continue
+        others = [t for t in tools if t != "orch"] or [None]
+        for other in others:
+            cell = f"{orch['value']:.3f} {orch['unit']}"
+            if other is None:
+                out.append(f"| {scenario} | {n} | {cell} | | | |")
+            else:
+                value = tools[other]["value"]
+                ratio = value / orch["value"] if orch["value"] else float("inf")
+                out.append(f"| {scenario} | {n} | {cell} | {other} | {value:.3f} s | {ratio:.1f}× |")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orch", default=str(ROOT / "target/release/orch"))
+    parser.add_argument("--ssa-limit", default=str(ROOT / "target/release/orch-ssa-limit"))
+    parser.add_argument("--helmfile", default="helmfile")
+    parser.add_argument("--helm", default="helm")
+    parser.add_argument("--kubeconfig", help="the cluster for the sync figures; none: offline only")
+    parser.add_argument("--sizes", default="10,100,500")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--helm-max", type=int, default=100, help="largest N for per-release helm")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    bench = Bench(args)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="orch-bench-") as tmp:
+        for n in sizes:
+            bench.offline(n, generate(n, Path(tmp) / f"n{n}"), n)
+        example_env = dict(bench.env)
+        for scenario, cmd in [("template", ["template", "-e", "staging"]), ("list", ["list", "-e", "staging"])]:
+            bench.record(scenario, "example", "orch", median_time([bench.orch, *cmd], ROOT, args.reps, example_env))
+        bench.record("peak RSS, template", 500 if 500 in sizes else sizes[-1], "orch",
+                     peak_rss_mb([bench.orch, "template"], Path(tmp) / f"n{sizes[-1]}", bench.env), "MB")
+        if args.kubeconfig:
+            bench.largest = sizes[-1]
+            try:
+                for n in sizes:
+                    bench.cluster(n, Path(tmp))
+            finally:
+                bench.clean()
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    if args.json:
+        print(json.dumps({"machine": machine, "results": bench.rows}, indent=2))
+    else:
+        print(f"Machine: {machine}. Median of {args.reps} runs (1 for helmfile at 500 releases).\n")
+        print(table(bench.rows))
+
+
+if __name__ == "__main__":
+    main()
