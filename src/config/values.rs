@@ -395,3 +395,193 @@ mod tests {
         assert_eq!(scalar_text(&json!("x")), "x");
     }
 }
+
+/// Properties of Helm's merge and `--set`, on generated values and paths.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn object(map: std::collections::BTreeMap<String, Value>) -> Value {
+        Value::Object(map.into_iter().collect())
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-3i64..3).prop_map(Value::from),
+            "[xy]{0,2}".prop_map(Value::from),
+            prop::collection::vec((0i64..3).prop_map(Value::from), 0..3).prop_map(Value::Array),
+        ]
+    }
+
+    /// A values map of any shape; keys come from a small alphabet so that layers meet.
+    fn values_map() -> impl Strategy<Value = Value> {
+        let tree = leaf().prop_recursive(3, 24, 3, |inner| {
+            prop::collection::btree_map("[a-c]", inner, 0..3).prop_map(object)
+        });
+        prop::collection::btree_map("[a-c]", tree, 0..4).prop_map(object)
+    }
+
+    /// A values map whose keys fix their kind: `m*` keys hold maps, the others leaves. Helm's
+    /// merge is associative on layers like these, which never swap a map for a scalar.
+    fn shaped_map(depth: u32) -> BoxedStrategy<Value> {
+        let leaves = prop::collection::btree_map("[a-c]", leaf(), 0..3);
+        if depth == 0 {
+            return leaves.prop_map(object).boxed();
+        }
+        let maps = prop::collection::btree_map("m[ab]", shaped_map(depth - 1), 0..3);
+        (leaves, maps)
+            .prop_map(|(mut leaves, maps)| {
+                leaves.extend(maps);
+                object(leaves)
+            })
+            .boxed()
+    }
+
+    fn merged(base: &Value, overlay: &Value) -> Value {
+        let mut out = base.clone();
+        merge(&mut out, overlay.clone());
+        out
+    }
+
+    /// A key as `--set` writes it: `.`, `[`, `]`, `,`, `=`, braces and `\` escaped.
+    fn escape(text: &str, special: &str) -> String {
+        let mut out = String::new();
+        for c in text.chars() {
+            if special.contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn path() -> impl Strategy<Value = Vec<PathStep>> {
+        let key = "[a-z0-9_.,=\\[\\]{}\\\\ -]{1,5}".prop_map(PathStep::Key);
+        let step = prop_oneof![
+            3 => "[a-z0-9_.,=\\[\\]{}\\\\ -]{1,5}".prop_map(PathStep::Key),
+            1 => (0usize..20).prop_map(PathStep::Index),
+        ];
+        (key, prop::collection::vec(step, 0..5)).prop_map(|(first, rest)| {
+            let mut steps = vec![first];
+            steps.extend(rest);
+            steps
+        })
+    }
+
+    fn path_text(steps: &[PathStep]) -> String {
+        let mut text = String::new();
+        for step in steps {
+            match step {
+                PathStep::Key(key) => {
+                    if !text.is_empty() {
+                        text.push('.');
+                    }
+                    text.push_str(&escape(key, ".[],={}\\"));
+                }
+                PathStep::Index(index) => text.push_str(&format!("[{index}]")),
+            }
+        }
+        text
+    }
+
+    /// Follows `steps` down from `root`.
+    fn at<'v>(root: &'v Value, steps: &[PathStep]) -> Option<&'v Value> {
+        steps.iter().try_fold(root, |node, step| match step {
+            PathStep::Key(key) => node.get(key),
+            PathStep::Index(index) => node.get(index),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merging_a_map_with_itself_changes_nothing(a in values_map()) {
+            prop_assert_eq!(merged(&a, &a), a);
+        }
+
+        #[test]
+        fn an_empty_layer_changes_nothing(a in values_map()) {
+            let empty = Value::Object(Map::new());
+            prop_assert_eq!(merged(&a, &empty), a.clone());
+            prop_assert_eq!(merged(&empty, &a), a);
+        }
+
+        #[test]
+        fn applying_a_layer_twice_is_applying_it_once(a in values_map(), b in values_map()) {
+            let once = merged(&a, &b);
+            prop_assert_eq!(merged(&once, &b), once);
+        }
+
+        #[test]
+        fn merge_is_associative_when_layers_agree_on_shape(
+            a in shaped_map(2), b in shaped_map(2), c in shaped_map(2)
+        ) {
+            prop_assert_eq!(merged(&merged(&a, &b), &c), merged(&a, &merged(&b, &c)));
+        }
+
+        /// Helm's rule, key by key: the overlay's lists, scalars and nulls replace (a null
+        /// stays, for Helm to drop the chart's default); maps merge; the rest is the base's.
+        #[test]
+        fn each_key_follows_helms_rule(a in values_map(), b in values_map()) {
+            let out = merged(&a, &b);
+            let (a, b, out) = (a.as_object().unwrap(), b.as_object().unwrap(), out.as_object().unwrap());
+            for (key, value) in out {
+                match (a.get(key), b.get(key)) {
+                    (Some(base @ Value::Object(_)), Some(over @ Value::Object(_))) => {
+                        prop_assert_eq!(value, &merged(base, over));
+                    }
+                    (_, Some(over)) => prop_assert_eq!(value, over),
+                    (Some(base), None) => prop_assert_eq!(value, base),
+                    (None, None) => prop_assert!(false, "{key} came from nowhere"),
+                }
+            }
+            prop_assert!(a.keys().chain(b.keys()).all(|key| out.contains_key(key)));
+        }
+
+        #[test]
+        fn set_expressions_parse_back_to_their_path_and_value(
+            steps in path(), raw in "[a-z0-9 .,={}\\\\-]{0,8}"
+        ) {
+            let expression = format!("{}={}", path_text(&steps), escape(&raw, "\\,{}"));
+            let parsed = parse_set_expression(&expression).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(parsed, vec![Assignment { path: steps, value: typed_value(&raw) }]);
+        }
+
+        #[test]
+        fn an_applied_assignment_is_found_at_its_path(
+            root in values_map(), steps in path(), value in leaf()
+        ) {
+            let assignment = Assignment { path: steps.clone(), value: value.clone() };
+            let mut once = root;
+            assignment.apply(&mut once);
+            prop_assert_eq!(at(&once, &steps), Some(&value));
+            let mut twice = once.clone();
+            assignment.apply(&mut twice);
+            prop_assert_eq!(twice, once);
+        }
+
+        #[test]
+        fn comma_separated_assignments_parse_in_order(
+            parts in prop::collection::vec((path(), "[a-z0-9]{0,4}"), 1..5)
+        ) {
+            let expression: Vec<String> = parts
+                .iter()
+                .map(|(steps, raw)| format!("{}={raw}", path_text(steps)))
+                .collect();
+            let parsed = parse_set_expression(&expression.join(",")).map_err(TestCaseError::fail)?;
+            let expected: Vec<Assignment> = parts
+                .into_iter()
+                .map(|(path, raw)| Assignment { path, value: typed_value(&raw) })
+                .collect();
+            prop_assert_eq!(parsed, expected);
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_without_panicking(text in "\\PC{0,24}") {
+            let _ = parse_set_expression(&text);
+            let _ = parse_path(&text);
+        }
+    }
+}
