@@ -146,6 +146,19 @@ mod tests {
     /// Loads a releases file whose releases are `name:needs` pairs in namespace `ns`
     /// (a need may be `other/name`); the first one also gets label `tier=db`.
     fn spec(releases: &[(&str, &[&str])]) -> Spec {
+        let owned: Vec<(String, Vec<String>)> = releases
+            .iter()
+            .map(|(name, needs)| {
+                (
+                    name.to_string(),
+                    needs.iter().map(|n| n.to_string()).collect(),
+                )
+            })
+            .collect();
+        spec_of(&owned)
+    }
+
+    fn spec_of(releases: &[(String, Vec<String>)]) -> Spec {
         let mut text = String::from("releases:\n");
         for (i, (name, needs)) in releases.iter().enumerate() {
             let (namespace, name) = name.split_once('/').unwrap_or(("ns", name));
@@ -165,6 +178,110 @@ mod tests {
             environment: "default".into(),
         })
         .unwrap()
+    }
+
+    /// Properties of the DAG, on generated needs graphs. Release `r{i}` is the file's i-th;
+    /// a random order of the releases decides which may need which, so the file order is no
+    /// help to the planner.
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `needs[i]`: the releases release i needs. Acyclic: i may need j only when j comes
+        /// before i in `order`.
+        fn acyclic_needs() -> impl Strategy<Value = Vec<Vec<usize>>> {
+            (1usize..10)
+                .prop_flat_map(|n| {
+                    let order = Just((0..n).collect::<Vec<_>>()).prop_shuffle();
+                    (order, prop::collection::vec(any::<bool>(), n * n))
+                })
+                .prop_map(|(order, edges)| {
+                    let n = order.len();
+                    let mut needs = vec![Vec::new(); n];
+                    for later in 0..n {
+                        for earlier in 0..later {
+                            if edges[later * n + earlier] {
+                                needs[order[later]].push(order[earlier]);
+                            }
+                        }
+                    }
+                    needs
+                })
+        }
+
+        fn load(needs: &[Vec<usize>]) -> Spec {
+            let releases: Vec<(String, Vec<String>)> = needs
+                .iter()
+                .enumerate()
+                .map(|(i, needs)| {
+                    (
+                        format!("r{i}"),
+                        needs.iter().map(|j| format!("r{j}")).collect(),
+                    )
+                })
+                .collect();
+            spec_of(&releases)
+        }
+
+        /// Everything `from` needs, directly or not.
+        fn reachable(needs: &[Vec<usize>], from: usize) -> Vec<usize> {
+            let mut seen = vec![false; needs.len()];
+            let mut stack = needs[from].clone();
+            while let Some(next) = stack.pop() {
+                if !std::mem::replace(&mut seen[next], true) {
+                    stack.extend(&needs[next]);
+                }
+            }
+            (0..needs.len()).filter(|&i| seen[i]).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn acyclic_needs_always_plan_needs_first(needs in acyclic_needs()) {
+                let s = load(&needs);
+                let plan = Plan::new(&s, &SelectOptions::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let order = plan.ordered();
+                let mut sorted = order.clone();
+                sorted.sort_unstable();
+                prop_assert_eq!(sorted, (0..needs.len()).collect::<Vec<_>>(), "each release once");
+                let position = |r: usize| order.iter().position(|&x| x == r).unwrap();
+                let groups = plan.graph.groups(&plan.selected);
+                let group = |r: usize| groups.iter().position(|g| g.contains(&r)).unwrap();
+                for (release, needs) in needs.iter().enumerate() {
+                    for &need in needs {
+                        prop_assert!(position(need) < position(release));
+                        prop_assert!(group(need) < group(release));
+                    }
+                }
+            }
+
+            #[test]
+            fn a_back_edge_is_a_cycle_whose_path_is_real(
+                mut needs in acyclic_needs(),
+                from in any::<prop::sample::Index>(),
+                to in any::<prop::sample::Index>(),
+            ) {
+                // `from` already reaches `back_to` (or is it: a release needing itself);
+                // `back_to` needing `from` closes a cycle.
+                let from = from.index(needs.len());
+                let mut targets = reachable(&needs, from);
+                targets.push(from);
+                let back_to = targets[to.index(targets.len())];
+                needs[back_to].push(from);
+                let error = Plan::new(&load(&needs), &SelectOptions::default()).unwrap_err();
+                let PlanError::Cycle { path, .. } = error else {
+                    return Err(TestCaseError::fail(format!("not a cycle: {error}")));
+                };
+                let path: Vec<usize> = path
+                    .iter()
+                    .map(|id| id.strip_prefix("ns/r").and_then(|i| i.parse().ok()).unwrap())
+                    .collect();
+                prop_assert!(path.len() >= 2 && path.first() == path.last(), "{:?}", path);
+                for step in path.windows(2) {
+                    prop_assert!(needs[step[0]].contains(&step[1]), "{:?} in {:?}", step, path);
+                }
+            }
+        }
     }
 
     fn names(spec: &Spec, indices: &[usize]) -> Vec<String> {

@@ -118,3 +118,92 @@ mod tests {
         assert!("app.kubernetes.io/name=x-y_z+1".parse::<Selector>().is_ok());
     }
 }
+
+/// Properties of selector parsing and matching, on generated selectors and labels.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A selector term as (key, negated, value), from helmfile's label characters.
+    fn term() -> impl Strategy<Value = (String, bool, String)> {
+        ("[a-z0-9_./+-]{1,8}", any::<bool>(), "[a-zA-Z0-9_./+-]{1,8}")
+    }
+
+    /// Terms over a tiny alphabet, so they often hit the labels of `labels()`.
+    fn close_term() -> impl Strategy<Value = (String, bool, String)> {
+        ("[a-c]", any::<bool>(), "[xy]")
+    }
+
+    fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map("[a-c]", "[xy]", 0..3)
+    }
+
+    fn text(terms: &[(String, bool, String)]) -> String {
+        terms
+            .iter()
+            .map(|(key, negated, value)| {
+                format!("{key}{}{value}", if *negated { "!=" } else { "=" })
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// helmfile's meaning, written out: every term holds; `k!=v` holds when `k` is not `v`,
+    /// also when the release has no label `k`.
+    fn model(terms: &[(String, bool, String)], labels: &BTreeMap<String, String>) -> bool {
+        terms
+            .iter()
+            .all(|(key, negated, value)| match labels.get(key) {
+                Some(actual) if *negated => actual != value,
+                Some(actual) => actual == value,
+                None => *negated,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_fails_without_panicking(text in "\\PC{0,30}") {
+            let _ = text.parse::<Selector>();
+        }
+
+        #[test]
+        fn generated_selectors_parse_and_keep_their_text(
+            terms in prop::collection::vec(term(), 1..5)
+        ) {
+            let text = text(&terms);
+            let selector: Selector = text.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            prop_assert_eq!(selector.as_str(), text.as_str());
+        }
+
+        #[test]
+        fn matching_agrees_with_the_model(
+            terms in prop::collection::vec(close_term(), 1..4), labels in labels()
+        ) {
+            let selector: Selector = text(&terms).parse().unwrap();
+            prop_assert_eq!(selector.matches(&labels), model(&terms, &labels));
+        }
+
+        #[test]
+        fn one_bad_term_fails_the_selector_and_is_named(
+            terms in prop::collection::vec(term(), 1..4),
+            which in any::<prop::sample::Index>(),
+            damage in 0..4usize,
+        ) {
+            let texts: Vec<String> = terms.iter().map(|t| text(std::slice::from_ref(t))).collect();
+            let index = which.index(texts.len());
+            let (key, _, value) = &terms[index];
+            let bad = match damage {
+                0 => key.clone(),
+                1 => format!("{key}="),
+                2 => format!("={value}"),
+                _ => format!("{key}=a b"),
+            };
+            let mut damaged = texts;
+            damaged[index] = bad.clone();
+            let selector = damaged.join(",");
+            let error = selector.parse::<Selector>().unwrap_err().to_string();
+            prop_assert!(error.contains(&format!("`{bad}` is not key=value")), "{}", error);
+        }
+    }
+}
