@@ -465,3 +465,29 @@ async fn a_field_owned_by_another_manager_is_a_conflict_unless_forced() {
         "hello"
     );
 }
+
+#[tokio::test]
+async fn diff_works_before_the_namespace_exists() {
+    let ns = TestNamespace::new("nsabsent").await;
+    let absent = format!("{}-new", ns.name());
+    let project = Project::new(&releases(&absent, &[("web", "")]));
+    let diff = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+    assert!(
+        diff.stdout
+            .contains(&format!("+ ConfigMap {absent}/web-config")),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout.contains(&format!("+ Deployment {absent}/web")),
+        "{}",
+        diff.stdout
+    );
+    project.orch(&["sync"]).expect(0);
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ns.client());
+    namespaces
+        .delete(&absent, &Default::default())
+        .await
+        .unwrap();
+}
