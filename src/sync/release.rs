@@ -34,34 +34,64 @@ pub struct ReleaseWork<'a> {
     pub chart: &'a Value,
 }
 
+/// What a first look at a release found: its revisions, and the deployed revision when a
+/// sync would change nothing.
+pub struct Prepared {
+    history: Vec<ReleaseRecord>,
+    unchanged: Option<u32>,
+}
+
+/// The first look at a release: needs nothing of other releases and writes nothing, so
+/// every release is prepared at once before the DAG walk, and unchanged ones cost no turn
+/// in it. The live objects are compared only when the record says nothing changed, to
+/// catch drift.
+pub async fn prepare(
+    cluster: &Cluster,
+    work: &ReleaseWork<'_>,
+    options: &SyncOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared, SyncError> {
+    let id = &work.release.id;
+    let history = history::load(cluster, id).await?;
+    let (_, objects) = split_hooks(work.manifests)?;
+    let manifest = record::manifest_text(&objects);
+    let config = work.values.as_object().cloned().unwrap_or_default();
+    let deployed = record::deployed(&history)
+        .filter(|d| record::latest(&history).map(|r| r.version) == Some(d.version))
+        .filter(|d| d.manifest == manifest && d.config == config)
+        .map(|d| d.version);
+    let unchanged = match deployed {
+        Some(version) => {
+            progress.step(id, "comparing with the cluster");
+            let live = compare(cluster, &id.namespace, &objects, options.force_conflicts).await?;
+            (!live.iter().any(|object| object.changed())).then_some(version)
+        }
+        None => None,
+    };
+    Ok(Prepared { history, unchanged })
+}
+
 pub async fn sync_release(
     cluster: &Cluster,
     work: &ReleaseWork<'_>,
+    prepared: Prepared,
     options: &SyncOptions,
     progress: &dyn Progress,
 ) -> Result<ReleaseReport, SyncError> {
     let release = work.release;
     let id = &release.id;
-    let mut history = history::load(cluster, id).await?;
+    if let Some(version) = prepared.unchanged {
+        return Ok(ReleaseReport {
+            action: Action::NoChange,
+            revision: Some(version),
+        });
+    }
+    let mut history = prepared.history;
     history::unlock(cluster, id, &mut history, options.force_unlock).await?;
     let (hooks, objects) = split_hooks(work.manifests)?;
     let manifest = record::manifest_text(&objects);
     let config = work.values.as_object().cloned().unwrap_or_default();
-
-    progress.step(id, "comparing with the cluster");
-    let live = compare(cluster, &id.namespace, &objects, options.force_conflicts).await?;
     let deployed = record::deployed(&history);
-    let latest_is_deployed =
-        record::latest(&history).map(|r| r.version) == deployed.map(|r| r.version);
-    if let Some(deployed) =
-        deployed.filter(|d| latest_is_deployed && d.manifest == manifest && d.config == config)
-        && !live.iter().any(|object| object.changed())
-    {
-        return Ok(ReleaseReport {
-            action: Action::NoChange,
-            revision: Some(deployed.version),
-        });
-    }
 
     if release.create_namespace {
         cluster.ensure_namespace(&id.namespace).await?;

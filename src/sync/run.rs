@@ -4,15 +4,21 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use futures::{StreamExt, stream};
+
 use crate::cluster::Cluster;
 use crate::config::{ReleaseId, Spec};
 use crate::plan::Plan;
 use crate::render::RenderedRelease;
 
 use super::executor::{Outcome, walk};
+use super::release::{Prepared, prepare};
 use super::{
     Progress, ReleaseReport, ReleaseWork, SyncError, SyncOptions, sync_release, uninstall_release,
 };
+
+/// Releases looked at at once before the walk.
+const PARALLEL_PREPARES: usize = 16;
 
 /// Releases synced or destroyed at once when `--concurrency` is 0.
 const DEFAULT_CONCURRENCY: usize = 16;
@@ -52,14 +58,37 @@ pub async fn sync_plan(
         .map(|i| plan.selected[i] && spec.releases[i].enabled)
         .collect();
     let order: Vec<usize> = plan.ordered().into_iter().filter(|&i| members[i]).collect();
-    let by_index: HashMap<usize, &RenderedRelease> =
-        rendered.iter().map(|r| (r.index, r)).collect();
+    let work = |r: usize| {
+        let release = &spec.releases[r];
+        let rendered = rendered
+            .iter()
+            .find(|x| x.index == r)
+            .filter(|_| release.installed)?;
+        Some(ReleaseWork {
+            release,
+            manifests: &rendered.manifests,
+            values: &rendered.values,
+            chart: &rendered.chart,
+        })
+    };
     progress.planned(
         &order
             .iter()
             .map(|&r| &spec.releases[r].id)
             .collect::<Vec<_>>(),
     );
+    // Read-only and independent of needs: all at once, so unchanged releases are done
+    // before the walk reaches them.
+    let prepared: HashMap<usize, Result<Prepared, SyncError>> = stream::iter(&order)
+        .filter_map(|&r| {
+            let work = work(r);
+            async move { work.map(|work| (r, work)) }
+        })
+        .map(|(r, work)| async move { (r, prepare(cluster, &work, options, progress).await) })
+        .buffer_unordered(PARALLEL_PREPARES)
+        .collect()
+        .await;
+    let prepared = std::sync::Mutex::new(prepared);
     let took = std::sync::Mutex::new(HashMap::new());
     let (outcomes, interrupted) = walk(
         &order,
@@ -68,19 +97,24 @@ pub async fn sync_plan(
         effective(options.concurrency),
         |r| {
             let took = &took;
-            let by_index = &by_index;
+            let prepared = &prepared;
+            let work = work(r);
             async move {
                 let start = Instant::now();
                 let release = &spec.releases[r];
-                let result = match by_index.get(&r).filter(|_| release.installed) {
-                    Some(rendered) => {
-                        let work = ReleaseWork {
-                            release,
-                            manifests: &rendered.manifests,
-                            values: &rendered.values,
-                            chart: &rendered.chart,
+                let result = match work {
+                    Some(work) => {
+                        let ready = prepared.lock().ok().and_then(|mut p| p.remove(&r));
+                        let ready = match ready {
+                            Some(ready) => ready,
+                            None => prepare(cluster, &work, options, progress).await,
                         };
-                        sync_release(cluster, &work, options, progress).await
+                        match ready {
+                            Ok(ready) => {
+                                sync_release(cluster, &work, ready, options, progress).await
+                            }
+                            Err(error) => Err(error),
+                        }
                     }
                     None => {
                         uninstall_release(
