@@ -408,12 +408,10 @@ fn keys(text: &str) -> Vec<KeyAt> {
 /// and the line of its first occurrence.
 fn first_duplicate_key(text: &str) -> Option<(KeyAt, usize)> {
     let mut seen: HashMap<(usize, String), usize> = HashMap::new();
-    keys(text)
-        .into_iter()
-        .find_map(|at| match seen.insert((at.map, at.key.clone()), at.line) {
-            Some(first_line) => Some((at, first_line)),
-            None => None,
-        })
+    keys(text).into_iter().find_map(|at| {
+        seen.insert((at.map, at.key.clone()), at.line)
+            .map(|first_line| (at, first_line))
+    })
 }
 
 struct Walker<'p, 't> {
