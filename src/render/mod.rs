@@ -73,6 +73,7 @@ pub struct RenderedRelease {
 
 pub struct Renderer {
     kind: RendererKind,
+    native: native::NativeRenderer,
     helm: helm::Helm,
     pool: rayon::ThreadPool,
     capabilities: Option<Capabilities>,
@@ -88,6 +89,7 @@ impl Renderer {
             .map_err(|err| RenderError::Setup(err.to_string()))?;
         Ok(Renderer {
             kind: options.renderer,
+            native: native::NativeRenderer::default(),
             helm,
             pool,
             capabilities: options.capabilities.clone(),
@@ -197,6 +199,8 @@ impl Renderer {
             revision: 1,
             is_upgrade: false,
         };
-        native::render_chart(dir, &info, values, &capabilities).map_err(|e| e.to_string())
+        self.native
+            .render(dir, &info, values, &capabilities)
+            .map_err(|e| e.to_string())
     }
 }

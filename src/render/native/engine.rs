@@ -2,6 +2,9 @@
 //! in Helm's order, the non-partial ones executed (in parallel when no template mutates
 //! shared maps), and the results returned by template name.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
@@ -23,11 +26,25 @@ pub struct Renderable {
     pub base_path: String,
 }
 
+/// The parsed templates of a chart tree, shared by every release that renders it with the
+/// same subcharts enabled.
+pub struct ParsedSet {
+    pub set: TemplateSet,
+    /// Whether a template changes maps in place, which rules out parallel rendering.
+    pub mutates: bool,
+}
+
+/// Parsed template sets by chart and enabled subcharts, for one command's renders.
+#[derive(Default)]
+pub struct SetCache {
+    sets: Mutex<HashMap<String, Arc<ParsedSet>>>,
+}
+
 /// A chart prepared for rendering with one release's values.
 pub struct Prepared {
     pub chart: Chart,
     pub scopes: Vec<ChartScope>,
-    pub set: TemplateSet,
+    pub parsed: Arc<ParsedSet>,
     /// Non-partial templates, in Helm's render order.
     pub renderables: Vec<Renderable>,
     pub values: Json,
@@ -36,7 +53,9 @@ pub struct Prepared {
 /// Selects subcharts, coalesces values and parses every template.
 pub fn prepare(
     mut chart: Chart,
+    origin: &str,
     user: &serde_json::Map<String, Json>,
+    cache: &SetCache,
 ) -> Result<Prepared, NativeError> {
     let name = chart.name().to_string();
     let fail = |message: String| NativeError::Chart {
@@ -46,9 +65,11 @@ pub fn prepare(
     process_enabled(&mut chart, user, "").map_err(fail)?;
     process_imports(&mut chart).map_err(fail)?;
     let values = coalesce_values(&chart, user).map_err(fail)?;
-    if let Some(schema) = &chart.schema {
-        super::schema::validate(schema, &Json::Object(values.clone())).map_err(|e| fail(format!("values don't meet the specifications of the schema(s) in the following chart(s):\n{name}:\n{e}")))?;
-    }
+    validate_schemas(&chart, &values).map_err(|e| {
+        fail(format!(
+            "values don't meet the specifications of the schema(s) in the following chart(s):\n{e}"
+        ))
+    })?;
     let mut scopes = Vec::new();
     let mut files = Vec::new();
     collect(
@@ -59,11 +80,15 @@ pub fn prepare(
         &mut files,
     );
     sort_templates(&mut files);
-    let mut set = TemplateSet::default();
-    for (path, src, _) in &files {
-        set.add_file(path, src, &funcs::exists)
-            .map_err(|e| NativeError::Template(e.to_string()))?;
-    }
+    let key = format!(
+        "{origin}\n{}",
+        scopes
+            .iter()
+            .map(|s| s.full_path.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let parsed = cached_set(cache, key, &files)?;
     let renderables = files
         .iter()
         .filter(|(path, _, _)| !path.rsplit('/').next().unwrap_or_default().starts_with('_'))
@@ -76,10 +101,61 @@ pub fn prepare(
     Ok(Prepared {
         chart,
         scopes,
-        set,
+        parsed,
         renderables,
         values: Json::Object(values),
     })
+}
+
+fn cached_set(
+    cache: &SetCache,
+    key: String,
+    files: &[(String, String, usize)],
+) -> Result<Arc<ParsedSet>, NativeError> {
+    if let Some(parsed) = cache
+        .sets
+        .lock()
+        .ok()
+        .and_then(|sets| sets.get(&key).cloned())
+    {
+        return Ok(parsed);
+    }
+    let mut set = TemplateSet::default();
+    for (path, src, _) in files {
+        set.add_file(path, src, &funcs::exists)
+            .map_err(|e| NativeError::Template(e.to_string()))?;
+    }
+    let mutates = mutates_shared_maps(&set);
+    let parsed = Arc::new(ParsedSet { set, mutates });
+    if let Ok(mut sets) = cache.sets.lock() {
+        sets.insert(key, parsed.clone());
+    }
+    Ok(parsed)
+}
+
+/// values.schema.json of the chart and of each subchart, against its section of the values.
+fn validate_schemas(chart: &Chart, values: &serde_json::Map<String, Json>) -> Result<(), String> {
+    let mut errors = String::new();
+    if let Some(schema) = &chart.schema {
+        if let Err(e) = super::schema::validate(schema, &Json::Object(values.clone())) {
+            errors.push_str(&format!("{}:\n{e}", chart.name()));
+        }
+    }
+    for sub in &chart.dependencies {
+        let section = values
+            .get(sub.name())
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Err(e) = validate_schemas(sub, &section) {
+            errors.push_str(&e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Every chart of the tree and its templates (a library chart contributes only partials).
@@ -141,7 +217,7 @@ pub fn render(
     release: &ReleaseInfo,
     capabilities: &CapabilitiesInfo,
 ) -> Result<Vec<(String, String)>, NativeError> {
-    let parallel = prepared.renderables.len() >= 4 && !mutates_shared_maps(&prepared.set);
+    let parallel = prepared.renderables.len() >= 4 && !prepared.parsed.mutates;
     if !parallel {
         return render_batch(prepared, &prepared.renderables, release, capabilities);
     }
@@ -167,7 +243,7 @@ fn render_batch(
 ) -> Result<Vec<(String, String)>, NativeError> {
     let contexts = Contexts::new(&prepared.scopes, &prepared.values, release, capabilities);
     let host = Offline;
-    let mut exec = Exec::new(&prepared.set, &host);
+    let mut exec = Exec::new(&prepared.parsed.set, &host);
     let mut out = Vec::with_capacity(batch.len());
     for item in batch {
         let dot = contexts.dot_for(item.scope, &item.name, &item.base_path);

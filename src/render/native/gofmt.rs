@@ -138,7 +138,7 @@ fn exp_form(digits: &str, exp: i32) -> String {
     out
 }
 
-fn plain_form(digits: &str, exp: i32) -> String {
+pub fn plain_form(digits: &str, exp: i32) -> String {
     if exp < 0 {
         return format!("0.{}{digits}", "0".repeat((-exp - 1) as usize));
     }
@@ -267,6 +267,7 @@ fn format_one(verb: char, spec: &Spec, arg: &Value) -> String {
         ('c', Value::Int(i) | Value::Int64(i)) => {
             char::from_u32(*i as u32).unwrap_or('\u{fffd}').to_string()
         }
+        ('U', Value::Int(i) | Value::Int64(i)) => format!("U+{i:04X}"),
         ('x', Value::Str(s)) => hex(s.as_bytes(), false),
         ('X', Value::Str(s)) => hex(s.as_bytes(), true),
         ('x', Value::Bytes(b)) => hex(b, false),

@@ -23,7 +23,9 @@ mod template;
 mod value;
 mod yaml;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub use context::{CapabilitiesInfo, ReleaseInfo};
 
@@ -38,26 +40,59 @@ pub enum NativeError {
     Load(String),
 }
 
-/// Renders the chart at `chart_dir` for `release` with the user's merged `values` (the
-/// chart's own defaults are coalesced under them), returning a `helm template
-/// --include-crds`-style stream of `# Source:`-headed documents.
+/// Renders charts for one command, reusing what does not depend on a release: loaded
+/// charts and parsed templates. Safe to share between rendering threads.
+#[derive(Default)]
+pub struct NativeRenderer {
+    charts: Mutex<HashMap<PathBuf, Arc<chart::load::Chart>>>,
+    sets: engine::SetCache,
+}
+
+impl NativeRenderer {
+    /// Renders the chart at `chart_dir` for `release` with the user's merged `values` (the
+    /// chart's own defaults are coalesced under them), returning a `helm template
+    /// --include-crds`-style stream of `# Source:`-headed documents.
+    pub fn render(
+        &self,
+        chart_dir: &Path,
+        release: &ReleaseInfo,
+        values: &serde_json::Value,
+        capabilities: &CapabilitiesInfo,
+    ) -> Result<String, NativeError> {
+        let chart = self.chart(chart_dir)?;
+        let empty = serde_json::Map::new();
+        let user = match values {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => &empty,
+            _ => return Err(NativeError::Load("values must be a map".into())),
+        };
+        check_kube_version(&chart, capabilities)?;
+        let origin = chart_dir.display().to_string();
+        let prepared = engine::prepare(chart.as_ref().clone(), &origin, user, &self.sets)?;
+        let rendered = engine::render(&prepared, release, capabilities)?;
+        output::stream(&prepared.chart, rendered)
+    }
+
+    fn chart(&self, dir: &Path) -> Result<Arc<chart::load::Chart>, NativeError> {
+        if let Some(chart) = self.charts.lock().ok().and_then(|c| c.get(dir).cloned()) {
+            return Ok(chart);
+        }
+        let chart = Arc::new(chart::load::load(dir).map_err(NativeError::Load)?);
+        if let Ok(mut charts) = self.charts.lock() {
+            charts.insert(dir.to_path_buf(), chart.clone());
+        }
+        Ok(chart)
+    }
+}
+
+/// Renders one chart once; see [`NativeRenderer::render`].
 pub fn render_chart(
     chart_dir: &Path,
     release: &ReleaseInfo,
     values: &serde_json::Value,
     capabilities: &CapabilitiesInfo,
 ) -> Result<String, NativeError> {
-    let chart = chart::load::load(chart_dir).map_err(NativeError::Load)?;
-    let empty = serde_json::Map::new();
-    let user = match values {
-        serde_json::Value::Object(map) => map,
-        serde_json::Value::Null => &empty,
-        _ => return Err(NativeError::Load("values must be a map".into())),
-    };
-    check_kube_version(&chart, capabilities)?;
-    let prepared = engine::prepare(chart, user)?;
-    let rendered = engine::render(&prepared, release, capabilities)?;
-    output::stream(&prepared.chart, rendered)
+    NativeRenderer::default().render(chart_dir, release, values, capabilities)
 }
 
 /// Helm refuses a chart whose `kubeVersion` the target Kubernetes does not satisfy.

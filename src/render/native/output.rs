@@ -8,7 +8,6 @@ use serde_json::Value as Json;
 
 use super::NativeError;
 use super::chart::load::Chart;
-use super::yaml::parse::from_yaml;
 use crate::sync::order::cmp_install;
 
 struct Document {
@@ -65,8 +64,13 @@ fn split_manifests(text: &str) -> Vec<String> {
 
 /// The kind and hook annotation, read the way Helm reads a document's head.
 fn head(source: &str, text: String) -> Result<Document, NativeError> {
-    let json = from_yaml(&text)
-        .map_err(|e| NativeError::Template(format!("YAML parse error on {source}: {e}")))?;
+    // libyaml (serde_yaml_ng's parser) is as lenient as go-yaml, which is itself a port of
+    // libyaml; only the kind and the hook annotation are read here.
+    let json: Json = serde_yaml_ng::from_str(&text).map_err(|e| {
+        // As helm's --debug does, show the text that does not parse (with -vv).
+        tracing::debug!("{source} renders invalid YAML:\n{text}");
+        NativeError::Template(format!("YAML parse error on {source}: {e}"))
+    })?;
     let kind = json
         .get("kind")
         .and_then(Json::as_str)

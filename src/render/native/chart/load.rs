@@ -219,7 +219,7 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
             Node::Scalar(s) if s.plain && STRING_FIELDS.contains(&key.text.as_str()) => {
                 Json::String(s.text.clone())
             }
-            other => to_json(other),
+            other => to_json(other).map_err(|e| format!("{origin}/Chart.yaml: {e}"))?,
         };
         map.insert(key.text.clone(), json);
     }

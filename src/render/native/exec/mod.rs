@@ -289,7 +289,8 @@ impl<'a> Exec<'a> {
         Ok(Flow::Normal)
     }
 
-    /// (key or index, element) pairs; maps iterate in sorted key order, as Go's do.
+    /// (key or index, element) pairs; maps iterate in sorted key order, as Go's do. Go 1.22,
+    /// which Helm 3.15 is built with, cannot range over an integer.
     fn range_items(
         &self,
         frame: &Frame,
@@ -313,19 +314,6 @@ impl<'a> Exec<'a> {
                 .iter()
                 .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
                 .collect(),
-            Value::Int(n) | Value::Int64(n) => {
-                if pipe.decl.len() > 1 {
-                    return Err(self.error(
-                        frame,
-                        pipe.pos,
-                        &pipe.to_string(),
-                        "can't use integer as range with two variables".to_string(),
-                    ));
-                }
-                (0..n.max(0))
-                    .map(|i| (Value::Int(i), Value::Int(i)))
-                    .collect()
-            }
             Value::Nil => Vec::new(),
             Value::Object(object) => match (object.map_entries(), object.list_items()) {
                 (Some(entries), _) => entries

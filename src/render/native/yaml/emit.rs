@@ -59,11 +59,9 @@ fn to_node(json: &serde_json::Value) -> Node {
             // encoding/json writes integral floats below 1e21 without a point, and YAML then
             // reads them back as integers when they fit.
             if f.fract() == 0.0 && f.abs() < 1e21 {
-                if f.abs() < 9.2e18 {
-                    return Node::Int((f as i64).to_string());
-                }
-                if (0.0..1.8e19).contains(&f) {
-                    return Node::Int((f as u64).to_string());
+                let text = super::json::format_json_float(f).unwrap_or_default();
+                if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+                    return Node::Int(text);
                 }
             }
             Node::Float(f)

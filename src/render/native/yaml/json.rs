@@ -106,10 +106,17 @@ pub fn format_json_float(f: f64) -> Result<String, String> {
         ));
         return Ok(text);
     }
-    if f.fract() == 0.0 {
-        return Ok(format!("{f:.0}"));
+    // Shortest round-trip digits, as Go writes them: 1.2345678901234567e19 is
+    // 12345678901234567000, not the float's exact value.
+    let (negative, digits, exp) = crate::render::native::gofmt::shortest_digits(f);
+    if f == 0.0 {
+        return Ok("0".into());
     }
-    Ok(f.to_string())
+    let sign = if negative { "-" } else { "" };
+    Ok(format!(
+        "{sign}{}",
+        crate::render::native::gofmt::plain_form(&digits, exp)
+    ))
 }
 
 fn write_string(out: &mut String, s: &str, escape_html: bool) {

@@ -28,7 +28,7 @@ pub struct Scalar {
 /// `Json::Null` for an empty document.
 pub fn from_yaml(text: &str) -> Result<Json, String> {
     let node = first_document(text)?;
-    Ok(node.map_or(Json::Null, |n| to_json(&n)))
+    node.map_or(Ok(Json::Null), |n| to_json(&n))
 }
 
 /// Every document of `text`, undecoded.
@@ -281,30 +281,32 @@ pub fn is_timestamp(s: &str) -> bool {
 }
 
 /// The JSON form: keys become strings, numbers stay numbers, merge keys (`<<`) merge.
-pub fn to_json(node: &Node) -> Json {
+pub fn to_json(node: &Node) -> Result<Json, String> {
     match node {
-        Node::Scalar(scalar) => match resolve(scalar) {
+        Node::Scalar(scalar) => Ok(match resolve(scalar) {
             Resolved::Null => Json::Null,
             Resolved::Bool(b) => Json::Bool(b),
             Resolved::Int(i) => Json::Number(i.into()),
             Resolved::Uint(u) => Json::Number(u.into()),
             Resolved::Float(f) => Number::from_f64(f).map_or(Json::Null, Json::Number),
             Resolved::Str(s) => Json::String(s),
-        },
-        Node::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        }),
+        Node::Seq(items) => Ok(Json::Array(
+            items.iter().map(to_json).collect::<Result<_, _>>()?,
+        )),
         Node::Map(entries) => {
             let mut map = Map::new();
             for (key, value) in entries {
                 if is_merge_key(key) {
-                    merge_into(&mut map, value);
+                    merge_into(&mut map, value)?;
                 }
             }
             for (key, value) in entries {
                 if !is_merge_key(key) {
-                    map.insert(key_string(key), to_json(value));
+                    map.insert(key_string(key)?, to_json(value)?);
                 }
             }
-            Json::Object(map)
+            Ok(Json::Object(map))
         }
     }
 }
@@ -313,24 +315,31 @@ fn is_merge_key(key: &Node) -> bool {
     matches!(key, Node::Scalar(s) if s.plain && s.text == "<<")
 }
 
-fn merge_into(map: &mut Map<String, Json>, value: &Node) {
+fn merge_into(map: &mut Map<String, Json>, value: &Node) -> Result<(), String> {
     let sources: Vec<&Node> = match value {
         Node::Seq(items) => items.iter().collect(),
         other => vec![other],
     };
     for source in sources {
-        if let Json::Object(entries) = to_json(source) {
+        if let Json::Object(entries) = to_json(source)? {
             for (k, v) in entries {
                 map.entry(k).or_insert(v);
             }
         }
     }
+    Ok(())
 }
 
-fn key_string(key: &Node) -> String {
-    match key {
+/// sigs.k8s.io/yaml's key conversion: scalars as their text; a null key is an error.
+fn key_string(key: &Node) -> Result<String, String> {
+    Ok(match key {
         Node::Scalar(scalar) => match resolve(scalar) {
-            Resolved::Null => "null".into(),
+            Resolved::Null => {
+                return Err(format!(
+                    "error converting YAML to JSON: unsupported map key of type: %!s(<nil>), key: <nil>, value: {:?}",
+                    scalar.text
+                ));
+            }
             Resolved::Bool(b) => b.to_string(),
             Resolved::Int(i) => i.to_string(),
             Resolved::Uint(u) => u.to_string(),
@@ -338,9 +347,9 @@ fn key_string(key: &Node) -> String {
             Resolved::Str(s) => s,
         },
         other => crate::render::native::gofmt::sprint_value(
-            &crate::render::native::value::Value::from_json(&to_json(other)),
+            &crate::render::native::value::Value::from_json(&to_json(other)?),
         ),
-    }
+    })
 }
 
 #[cfg(test)]
