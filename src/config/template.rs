@@ -66,14 +66,17 @@ fn template_error(file: &Path, source: &str, first_line: usize, err: &Error) -> 
 fn excerpt(source: &str, line: usize, span: Option<std::ops::Range<usize>>) -> Option<String> {
     let start = source
         .split_inclusive('\n')
-        .take(line - 1)
+        .take(line.saturating_sub(1))
         .map(str::len)
         .sum::<usize>();
     let text = source[start..].lines().next()?;
     let mut out = format!("\n    {text}");
-    if let Some(span) = span.filter(|s| s.start >= start && s.end <= start + text.len()) {
-        let pad = source[start..span.start].chars().count();
-        let width = source[span].chars().count().max(1);
+    // minijinja's span can fall inside a character (a BOM within a name): then no carets.
+    if let Some(span) = span.filter(|s| s.start >= start && s.end <= start + text.len())
+        && let (Some(before), Some(failing)) = (source.get(start..span.start), source.get(span))
+    {
+        let pad = before.chars().count();
+        let width = failing.chars().count().max(1);
         out.push_str(&format!("\n    {}{}", " ".repeat(pad), "^".repeat(width)));
     }
     Some(out)
@@ -194,6 +197,16 @@ mod tests {
     fn env_falls_back_to_the_default() {
         let out = render("{{ env('ORCH_SURELY_UNSET_VAR', 'fallback') }}", json!({})).unwrap();
         assert_eq!(out, "fallback");
+    }
+
+    #[test]
+    fn a_span_inside_a_character_gives_no_carets_and_no_panic() {
+        let err = render(
+            "a: 1\nb: {{ environmen\u{feff}t.values.x }}\n",
+            json!({"values": {}}),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("t.yaml.j2:2: template error"), "{err}");
     }
 
     #[test]
