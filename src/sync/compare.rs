@@ -2,12 +2,14 @@
 //! (the object as the server would store it) and what is stored now. Both `orch diff` and
 //! `orch sync` start here; sync skips a release whose objects would not change.
 
+use std::collections::HashSet;
+
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError, Target};
 use crate::diff::{self, ObjectDiff, ObjectId};
-use crate::render::Manifest;
+use crate::render::{Manifest, ObjectKey};
 
 /// Requests in flight per release while comparing.
 const PARALLEL_REQUESTS: usize = 16;
@@ -47,16 +49,37 @@ pub fn object_id(target: &Target, object: &Value) -> ObjectId {
     }
 }
 
-/// Dry-runs and reads every manifest of a release in `namespace`, in parallel.
+/// The objects a release owns: those of its deployed revision. Sync applies them with
+/// force (fields another manager took, e.g. `helm` after `helm rollback`, go back), so
+/// the dry-run that previews it does too.
+pub fn owned(
+    deployed: Option<&crate::record::ReleaseRecord>,
+    namespace: &str,
+) -> HashSet<ObjectKey> {
+    deployed
+        .map(|d| super::release::parse_manifest(&d.manifest))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.key(namespace))
+        .collect()
+}
+
+/// Dry-runs and reads every manifest of a release in `namespace`, in parallel; objects in
+/// `owned`, or all with `force_conflicts`, are dry-run with force as sync applies them.
 pub async fn compare<'m>(
     cluster: &Cluster,
     namespace: &str,
     manifests: &[&'m Manifest],
     force_conflicts: bool,
+    owned: &HashSet<ObjectKey>,
 ) -> Result<Vec<LiveObject<'m>>, ClusterError> {
     let namespace_exists = cluster.namespace_exists(namespace).await?;
     stream::iter(manifests.iter().copied())
         .map(|manifest| async move {
+            let force = force_conflicts
+                || manifest
+                    .key(namespace)
+                    .is_some_and(|key| owned.contains(&key));
             let target = match cluster.target(&manifest.object, namespace).await {
                 Err(ClusterError::UnknownKind { .. })
                     if let Some(target) = defined_in(cluster, manifest, manifests, namespace) =>
@@ -84,7 +107,7 @@ pub async fn compare<'m>(
                 let live = cluster.get(&target).await?;
                 (
                     cluster
-                        .apply(&target, &manifest.object, true, force_conflicts)
+                        .apply(&target, &manifest.object, true, force)
                         .await?,
                     live,
                 )
@@ -127,9 +150,10 @@ pub async fn diff_release(
         Some(manifests) => super::hooks::split_hooks(manifests)?,
         None => (Vec::new(), Vec::new()),
     };
-    let live = compare(cluster, &id.namespace, &objects, false).await?;
-    let mut diffs: Vec<ObjectDiff> = live.iter().map(|object| object.diff(context)).collect();
     let history = super::history::load(cluster, id).await?;
+    let owned = owned(crate::record::deployed(&history), &id.namespace);
+    let live = compare(cluster, &id.namespace, &objects, false, &owned).await?;
+    let mut diffs: Vec<ObjectDiff> = live.iter().map(|object| object.diff(context)).collect();
     if let Some(deployed) = crate::record::deployed(&history) {
         let rendered_keys: std::collections::HashSet<_> = objects
             .iter()

@@ -12,7 +12,7 @@ use crate::config::ReleaseSpec;
 use crate::record::{self, ChartInfo, HookRecord, HookRun, ReleaseRecord, Revision, Status};
 use crate::render::{Manifest, ObjectKey, manifest};
 
-use super::compare::compare;
+use super::compare::{compare, owned};
 use super::hook_runner::run_hooks;
 use super::hooks::{Hook, HookEvent, hooks_for, split_hooks};
 use super::order::{apply_waves, uninstall_order};
@@ -63,7 +63,15 @@ pub async fn prepare(
     let unchanged = match deployed {
         Some(version) => {
             progress.step(id, "comparing with the cluster");
-            let live = compare(cluster, &id.namespace, &objects, options.force_conflicts).await?;
+            let owned = owned(record::deployed(&history), &id.namespace);
+            let live = compare(
+                cluster,
+                &id.namespace,
+                &objects,
+                options.force_conflicts,
+                &owned,
+            )
+            .await?;
             (!live.iter().any(|object| object.changed())).then_some(version)
         }
         None => None,
@@ -217,7 +225,7 @@ impl Steps<'_> {
         self.hooks(pre, hooks, hook_records).await?;
         self.progress
             .step(id, &format!("applying {} objects", objects.len()));
-        self.apply_objects(objects).await?;
+        self.apply_objects(objects, previous_objects).await?;
         if self.release.wait {
             self.progress.step(id, "waiting for readiness");
             self.wait_ready(objects).await?;
@@ -252,21 +260,31 @@ impl Steps<'_> {
     }
 
     /// Applies in Helm's kind order, wave by wave, each wave's objects in parallel.
-    async fn apply_objects(&self, objects: &[&Manifest]) -> Result<(), SyncError> {
+    /// Objects the release `owned` already (its deployed revision had them) are applied
+    /// with force: fields another manager took from them, e.g. `helm` after a
+    /// `helm rollback` or the `helm install` orch adopts, go back to the release.
+    async fn apply_objects(
+        &self,
+        objects: &[&Manifest],
+        owned: &[Manifest],
+    ) -> Result<(), SyncError> {
         let namespace = &self.release.id.namespace;
+        let owned: std::collections::HashSet<ObjectKey> =
+            owned.iter().filter_map(|m| m.key(namespace)).collect();
         for wave in apply_waves(objects) {
             stream::iter(wave.iter().copied())
-                .map(|manifest| async move {
-                    let target = self.cluster.target(&manifest.object, namespace).await?;
-                    self.cluster
-                        .apply(
-                            &target,
-                            &manifest.object,
-                            false,
-                            self.options.force_conflicts,
-                        )
-                        .await?;
-                    Ok::<_, SyncError>(())
+                .map(|manifest| {
+                    let force = self.options.force_conflicts
+                        || manifest
+                            .key(namespace)
+                            .is_some_and(|key| owned.contains(&key));
+                    async move {
+                        let target = self.cluster.target(&manifest.object, namespace).await?;
+                        self.cluster
+                            .apply(&target, &manifest.object, false, force)
+                            .await?;
+                        Ok::<_, SyncError>(())
+                    }
                 })
                 .buffer_unordered(PARALLEL_APPLIES)
                 .try_collect::<()>()
@@ -357,7 +375,7 @@ impl Steps<'_> {
     ) -> Result<String, SyncError> {
         let restored = parse_manifest(&deployed.manifest);
         let restored_refs: Vec<&Manifest> = restored.iter().collect();
-        self.apply_objects(&restored_refs).await?;
+        self.apply_objects(&restored_refs, &restored).await?;
         let failed_owned: Vec<Manifest> = failed_objects.iter().map(|m| (*m).clone()).collect();
         self.prune(&restored_refs, &failed_owned).await?;
         if self.release.wait {
