@@ -136,10 +136,10 @@ fn cached_set(
 /// values.schema.json of the chart and of each subchart, against its section of the values.
 fn validate_schemas(chart: &Chart, values: &serde_json::Map<String, Json>) -> Result<(), String> {
     let mut errors = String::new();
-    if let Some(schema) = &chart.schema {
-        if let Err(e) = super::schema::validate(schema, &Json::Object(values.clone())) {
-            errors.push_str(&format!("{}:\n{e}", chart.name()));
-        }
+    if let Some(schema) = &chart.schema
+        && let Err(e) = super::schema::validate(schema, &Json::Object(values.clone()))
+    {
+        errors.push_str(&format!("{}:\n{e}", chart.name()));
     }
     for sub in &chart.dependencies {
         let section = values
