@@ -491,3 +491,68 @@ async fn diff_works_before_the_namespace_exists() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_kustomize_release_is_built_per_environment_synced_recorded_and_destroyed() {
+    let ns = TestNamespace::new("kustomize").await;
+    let overlays = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kustomize/hustle/overlays");
+    let project = Project::new("");
+    std::fs::remove_file(project.dir().join("helmfile.yaml")).unwrap();
+    project.write(
+        "releases.yaml.j2",
+        &format!(
+            "environments:\n  staging: {{}}\n  prod: {{}}\n---\nreleases:\n  - name: hustle\n    namespace: {}\n    chart: {}/{{{{ environment.name }}}}\n",
+            ns.name(),
+            overlays.display()
+        ),
+    );
+    let prod = project
+        .orch(&["-f", "releases.yaml.j2", "-e", "prod", "template"])
+        .expect(0);
+    assert!(
+        prod.stdout.contains("replicas: 3") && prod.stdout.contains("api:1.0.0"),
+        "{}",
+        prod.stdout
+    );
+    assert!(
+        prod.stdout.contains("# Source: prod/kustomization.yaml"),
+        "{}",
+        prod.stdout
+    );
+
+    let run = project
+        .orch(&["-f", "releases.yaml.j2", "-e", "staging", "sync"])
+        .expect(0);
+    assert_eq!(
+        row(&run.stdout, &format!("{}/hustle", ns.name()))[1..3],
+        ["install", "1"]
+    );
+    let api: Deployment = ns.api().get("api").await.unwrap();
+    let image = api.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert_eq!(image, "registry.example/hustle/api:1.1.0-rc.1");
+    project
+        .orch(&[
+            "-f",
+            "releases.yaml.j2",
+            "-e",
+            "staging",
+            "diff",
+            "--detailed-exitcode",
+        ])
+        .expect(0);
+    assert_eq!(records(&ns.client(), ns.name(), "hustle").await.len(), 1);
+    project
+        .orch(&["-f", "releases.yaml.j2", "-e", "staging", "destroy"])
+        .expect(0);
+    assert!(
+        ns.api::<Deployment>()
+            .get_opt("api")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -71,7 +71,7 @@ pub struct GlobalArgs {
         global = true,
         env = "ORCH_RENDERER",
         value_enum,
-        default_value_t = RendererChoice::Helm
+        default_value_t = RendererChoice::Auto
     )]
     renderer: RendererChoice,
     /// The helm binary that renders Helm charts with --renderer helm
@@ -83,6 +83,9 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     helm_binary: PathBuf,
+    /// What builds Kustomize releases: kubectl (`kubectl kustomize`) or kustomize (`kustomize build`)
+    #[arg(long, global = true, env = "ORCH_KUSTOMIZE_BINARY", default_value = "kubectl", value_name = "PATH")]
+    kustomize_binary: PathBuf,
     /// Releases worked on at once [default: one per CPU]
     #[arg(long, global = true, default_value_t = 0, hide_default_value = true)]
     concurrency: usize,

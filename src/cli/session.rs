@@ -93,6 +93,7 @@ impl Session {
         let renderer = Renderer::new(&RenderOptions {
             renderer: global.renderer.into(),
             helm_binary: global.helm_binary.clone(),
+            kustomize_binary: global.kustomize_binary.clone(),
             concurrency: global.concurrency,
             capabilities,
         })?;

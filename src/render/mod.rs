@@ -7,6 +7,7 @@
 pub mod checks;
 mod directory;
 mod helm;
+mod kustomize;
 pub mod manifest;
 pub mod native;
 
@@ -46,6 +47,8 @@ pub enum RendererKind {
 pub struct RenderOptions {
     pub renderer: RendererKind,
     pub helm_binary: PathBuf,
+    /// `kubectl` (runs `kubectl kustomize`) or `kustomize` (runs `kustomize build`).
+    pub kustomize_binary: PathBuf,
     /// Releases rendered at once; 0 means one per CPU.
     pub concurrency: usize,
     /// The target cluster's, when connected; charts then choose API versions it serves.
@@ -75,6 +78,7 @@ pub struct Renderer {
     kind: RendererKind,
     native: native::NativeRenderer,
     helm: helm::Helm,
+    kustomize_binary: PathBuf,
     pool: rayon::ThreadPool,
     capabilities: Option<Capabilities>,
 }
@@ -91,6 +95,7 @@ impl Renderer {
             kind: options.renderer,
             native: native::NativeRenderer::default(),
             helm,
+            kustomize_binary: options.kustomize_binary.clone(),
             pool,
             capabilities: options.capabilities.clone(),
         })
@@ -154,11 +159,11 @@ impl Renderer {
                 manifest::split(&stream, release.chart_name()).map_err(fail)?,
                 chart,
             )
-        } else if dir.join("kustomization.yaml").is_file() {
-            return Err(fail(format!(
-                "{} is a Kustomize directory; Kustomize releases are not supported yet",
-                dir.display()
-            )));
+        } else if kustomize::is_kustomization(&dir) {
+            let stream = kustomize::build(&self.kustomize_binary, &dir).map_err(fail)?;
+            let source = format!("{}/kustomization.yaml", release.chart_name());
+            let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
+            (manifest::split(&stream, &source).map_err(fail)?, chart)
         } else {
             let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
             (
