@@ -65,7 +65,8 @@ pub struct GlobalArgs {
     /// kubeconfig context [default: the environment's kubeContext, else the current one]
     #[arg(long = "kube-context", global = true, value_name = "NAME")]
     kube_context: Option<String>,
-    /// What renders Helm charts: native (in-process; auto is native) or helm (`helm template`)
+    /// What renders Helm charts: native (in-process) or helm (`helm template`); auto is
+    /// native, or helm when --helm-binary names one
     #[arg(
         long,
         global = true,
@@ -74,17 +75,17 @@ pub struct GlobalArgs {
         default_value_t = RendererChoice::Auto
     )]
     renderer: RendererChoice,
-    /// The helm binary that renders Helm charts with --renderer helm
+    /// The helm binary that renders Helm charts with --renderer helm [default: helm]
+    #[arg(long, global = true, env = "ORCH_HELM_BINARY", value_name = "PATH")]
+    helm_binary: Option<PathBuf>,
+    /// What builds Kustomize releases: kubectl (`kubectl kustomize`) or kustomize (`kustomize build`)
     #[arg(
         long,
         global = true,
-        env = "ORCH_HELM_BINARY",
-        default_value = "helm",
+        env = "ORCH_KUSTOMIZE_BINARY",
+        default_value = "kubectl",
         value_name = "PATH"
     )]
-    helm_binary: PathBuf,
-    /// What builds Kustomize releases: kubectl (`kubectl kustomize`) or kustomize (`kustomize build`)
-    #[arg(long, global = true, env = "ORCH_KUSTOMIZE_BINARY", default_value = "kubectl", value_name = "PATH")]
     kustomize_binary: PathBuf,
     /// Releases worked on at once [default: one per CPU]
     #[arg(long, global = true, default_value_t = 0, hide_default_value = true)]
@@ -113,13 +114,21 @@ enum RendererChoice {
     Helm,
 }
 
-impl From<RendererChoice> for crate::render::RendererKind {
-    fn from(choice: RendererChoice) -> Self {
-        match choice {
-            RendererChoice::Auto => Self::Auto,
-            RendererChoice::Native => Self::Native,
-            RendererChoice::Helm => Self::Helm,
+impl GlobalArgs {
+    /// The renderer asked for: naming a helm binary is asking for helm, unless a renderer
+    /// is chosen explicitly.
+    fn renderer(&self) -> crate::render::RendererKind {
+        use crate::render::RendererKind;
+        match self.renderer {
+            RendererChoice::Auto if self.helm_binary.is_some() => RendererKind::Helm,
+            RendererChoice::Auto => RendererKind::Auto,
+            RendererChoice::Native => RendererKind::Native,
+            RendererChoice::Helm => RendererKind::Helm,
         }
+    }
+
+    fn helm_binary(&self) -> std::path::PathBuf {
+        self.helm_binary.clone().unwrap_or_else(|| "helm".into())
     }
 }
 

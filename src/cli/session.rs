@@ -91,8 +91,8 @@ impl Session {
         capabilities: Option<Capabilities>,
     ) -> Result<Vec<RenderedRelease>> {
         let renderer = Renderer::new(&RenderOptions {
-            renderer: global.renderer.into(),
-            helm_binary: global.helm_binary.clone(),
+            renderer: global.renderer(),
+            helm_binary: global.helm_binary(),
             kustomize_binary: global.kustomize_binary.clone(),
             concurrency: global.concurrency,
             capabilities,
