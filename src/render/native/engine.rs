@@ -250,7 +250,9 @@ fn render_batch(
         exec.current_file = item.name.clone();
         let text = exec.execute(&item.name, &dot).map_err(|err| match err {
             CallError::Template(e) => NativeError::Template(e.to_string()),
-            CallError::Message(m) => NativeError::Template(format!("{}: {m}", item.name)),
+            CallError::Message(m) | CallError::Required(m) => {
+                NativeError::Template(format!("{}: {m}", item.name))
+            }
         })?;
         out.push((item.name.clone(), text.replace("<no value>", "")));
     }

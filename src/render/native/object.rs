@@ -20,6 +20,8 @@ pub enum Object {
     VersionSet(Vec<String>),
     /// What Sprig's `semver` returns.
     Semver(super::funcs::semver::Version),
+    /// A Go `time.Time` (`now`, `toDate`).
+    Time(jiff::Zoned),
 }
 
 /// A struct's exported fields in declaration order, with their JSON names.
@@ -71,6 +73,7 @@ impl Object {
             Object::Files(_) => "engine.files".into(),
             Object::VersionSet(_) => "chartutil.VersionSet".into(),
             Object::Semver(_) => "*semver.Version".into(),
+            Object::Time(_) => "time.Time".into(),
         }
     }
 
@@ -80,6 +83,7 @@ impl Object {
             Object::Files(_) => "map",
             Object::VersionSet(_) => "slice",
             Object::Semver(_) => "ptr",
+            Object::Time(_) => "struct",
         }
     }
 
@@ -98,6 +102,7 @@ impl Object {
                 stringer: Some(_),
                 ..
             }) | Object::Semver(_)
+                | Object::Time(_)
         )
     }
 
@@ -190,6 +195,9 @@ impl Object {
             }
             Object::VersionSet(versions) => format!("[{}]", versions.join(" ")),
             Object::Semver(version) => version.to_string(),
+            Object::Time(t) => {
+                super::funcs::time::format(t, "2006-01-02 15:04:05.999999999 -0700 MST")
+            }
         }
     }
 
@@ -214,6 +222,10 @@ impl Object {
             ),
             Object::VersionSet(versions) => serde_json::json!(versions),
             Object::Semver(version) => serde_json::Value::String(version.to_string()),
+            Object::Time(t) => serde_json::Value::String(super::funcs::time::format(
+                t,
+                "2006-01-02T15:04:05.999999999Z07:00",
+            )),
         }
     }
 }

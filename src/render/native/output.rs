@@ -71,6 +71,19 @@ fn head(source: &str, text: String) -> Result<Document, NativeError> {
         tracing::debug!("{source} renders invalid YAML:\n{text}");
         NativeError::Template(format!("YAML parse error on {source}: {e}"))
     })?;
+    // Helm decodes a document into a struct: a list or a scalar cannot be one.
+    let json_type = match &json {
+        Json::Array(_) => Some("array"),
+        Json::String(_) => Some("string"),
+        Json::Number(_) => Some("number"),
+        Json::Bool(_) => Some("bool"),
+        Json::Null | Json::Object(_) => None,
+    };
+    if let Some(json_type) = json_type {
+        return Err(NativeError::Template(format!(
+            "YAML parse error on {source}: error unmarshaling JSON: json: cannot unmarshal {json_type} into Go value of type releaseutil.SimpleHead"
+        )));
+    }
     let kind = json
         .get("kind")
         .and_then(Json::as_str)

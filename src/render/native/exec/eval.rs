@@ -300,6 +300,7 @@ impl Exec<'_> {
         };
         result.map_err(|err| match err {
             CallError::Template(inner) => inner,
+            CallError::Required(message) => self.required_error(frame, cmd.pos, message),
             CallError::Message(message) => self.error(
                 frame,
                 cmd.pos,

@@ -21,6 +21,8 @@ const MAX_INCLUDE: usize = 1000;
 #[derive(Debug)]
 pub enum CallError {
     Message(String),
+    /// `required`'s message, reported as the chart wrote it.
+    Required(String),
     Template(TemplateError),
 }
 
@@ -56,6 +58,8 @@ pub struct Exec<'a> {
     depth: usize,
     /// The file being rendered, named in warnings.
     pub current_file: String,
+    /// (file, what) pairs already warned about, to warn once each.
+    warned: std::collections::HashSet<(String, String)>,
     pub host: &'a dyn Host,
 }
 
@@ -79,7 +83,23 @@ impl<'a> Exec<'a> {
             include_counts: HashMap::new(),
             depth: 0,
             current_file: String::new(),
+            warned: Default::default(),
             host,
+        }
+    }
+
+    /// Warns, once per file and function, that `function` renders differently each time,
+    /// so an object using it always shows as changed in a diff.
+    pub fn warn_unstable(&mut self, function: &str) {
+        if self
+            .warned
+            .insert((self.current_file.clone(), function.to_string()))
+        {
+            tracing::warn!(
+                template = %self.current_file,
+                "{}: `{function}` renders a different value each time, so diffs of this object never settle",
+                self.current_file
+            );
         }
     }
 
@@ -353,11 +373,19 @@ impl<'a> Exec<'a> {
         )
     }
 
+    fn required_error(&self, frame: &Frame, pos: usize, message: String) -> TemplateError {
+        let tree = &frame.tree;
+        let mut error = TemplateError::at(&tree.file, &tree.src, pos, message);
+        error.from_chart = true;
+        error
+    }
+
     /// Wraps a function's failure; errors from templates it ran keep their own position.
     fn call_error(&self, frame: &Frame, pos: usize, node: &str, err: CallError) -> TemplateError {
         match err {
             CallError::Template(inner) => inner,
             CallError::Message(message) => self.error(frame, pos, node, message),
+            CallError::Required(message) => self.required_error(frame, pos, message),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::{Param, Registry, int_arg, str_arg};
 use crate::render::native::exec::Exec;
 use crate::render::native::value::Value;
 
-use Param::{Any, Int, Str};
+use Param::{Int, Str};
 
 pub fn register(r: &mut Registry) {
     r.add("sha1sum", &[Str], |_, a| {
@@ -73,26 +73,12 @@ pub fn register(r: &mut Registry) {
         fastrand::shuffle(&mut chars);
         Ok(Value::str(chars.into_iter().collect::<String>()))
     });
-    r.add("now", &[], |x, _| {
-        warn_random(x, "now");
-        Ok(Value::str(jiff::Timestamp::now().to_string()))
-    });
-    r.add("date", &[Str, Any], |_, _| {
-        Err(
-            "date formatting is not supported by orch's native renderer; use --renderer helm"
-                .into(),
-        )
-    });
 }
 
 const ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-fn warn_random(exec: &Exec<'_>, function: &str) {
-    tracing::warn!(
-        template = %exec.current_file,
-        "{}: `{function}` renders a different value each time, so diffs of this object never settle",
-        exec.current_file
-    );
+fn warn_random(exec: &mut Exec<'_>, function: &str) {
+    exec.warn_unstable(function);
 }
 
 fn random_string(

@@ -21,9 +21,9 @@ pub fn register(r: &mut Registry) {
             CallError::Template(inner) => CallError::Message(format!(
                 "error during tpl function execution for {src:?}: {inner}"
             )),
-            CallError::Message(message) => CallError::Message(format!(
-                "error during tpl function execution for {src:?}: {message}"
-            )),
+            CallError::Message(message) | CallError::Required(message) => CallError::Message(
+                format!("error during tpl function execution for {src:?}: {message}"),
+            ),
         })?;
         Ok(Value::str(rendered.replace("<no value>", "")))
     });
@@ -45,7 +45,7 @@ pub fn register(r: &mut Registry) {
 }
 
 fn required_error(message: &str) -> CallError {
-    CallError::Message(message.to_string())
+    CallError::Required(message.to_string())
 }
 
 fn template_name(vals: &Value) -> Option<String> {

@@ -13,9 +13,11 @@ mod encoding;
 mod helm;
 mod lists;
 mod math;
+mod paths;
 mod regex;
 pub mod semver;
 mod strings;
+pub mod time;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -124,6 +126,8 @@ fn registry() -> &'static HashMap<&'static str, Func> {
         lists::register(&mut registry);
         dicts::register(&mut registry);
         math::register(&mut registry);
+        paths::register(&mut registry);
+        time::register(&mut registry);
         convert::register(&mut registry);
         encoding::register(&mut registry);
         crypto::register(&mut registry);
@@ -164,16 +168,8 @@ const UNSUPPORTED: &[&str] = &[
     "mustDateModify",
     "date_modify",
     "must_date_modify",
-    "dateInZone",
-    "date_in_zone",
     "ago",
-    "duration",
     "durationRound",
-    "htmlDate",
-    "htmlDateInZone",
-    "toDate",
-    "mustToDate",
-    "unixEpoch",
     "urlParse",
     "urlJoin",
     "osBase",
@@ -182,7 +178,6 @@ const UNSUPPORTED: &[&str] = &[
     "osExt",
     "osIsAbs",
     "fromToml",
-    "ToJson",
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Func> {

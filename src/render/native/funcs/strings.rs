@@ -66,6 +66,14 @@ pub fn register(r: &mut Registry) {
     r.add("trunc", &[Int, Str], |_, a| {
         Ok(Value::str(trunc(int_arg(&a, 0), str_arg(&a, 1))))
     });
+    r.add("hello", &[], |_, _| Ok(Value::str("Hello!")));
+    r.add("abbrevboth", &[Int, Int, Str], |_, a| {
+        Ok(Value::str(abbrev_both(
+            int_arg(&a, 0),
+            int_arg(&a, 1),
+            str_arg(&a, 2),
+        )))
+    });
     r.add("abbrev", &[Int, Str], |_, a| {
         Ok(Value::str(abbrev(int_arg(&a, 0), str_arg(&a, 1))))
     });
@@ -280,6 +288,36 @@ fn abbrev(width: i64, s: &str) -> String {
         return s.to_string();
     }
     format!("{}...", byte_slice(s, 0, (width - 3) as usize))
+}
+
+/// goutils' `AbbreviateFull`: "..." on the left when the offset is past 4, then on the right.
+fn abbrev_both(offset: i64, width: i64, s: &str) -> String {
+    let len = s.len() as i64;
+    if width < 4 || len <= width {
+        return s.to_string();
+    }
+    let offset = offset.clamp(0, len);
+    if offset <= 4 {
+        return abbrev(width, s);
+    }
+    if width < 7 {
+        return s.to_string();
+    }
+    let offset = if len - offset < width - 3 {
+        len - (width - 3)
+    } else {
+        offset
+    };
+    if offset + width - 3 < len {
+        return format!(
+            "...{}",
+            abbrev(width - 3, &byte_slice(s, offset as usize, s.len()))
+        );
+    }
+    format!(
+        "...{}",
+        byte_slice(s, (len - (width - 3)) as usize, s.len())
+    )
 }
 
 fn indent(spaces: i64, s: &str) -> String {

@@ -20,6 +20,8 @@ pub struct TemplateError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The chart's own message (`required`), shown as Helm shows it, without Go's context.
+    pub from_chart: bool,
 }
 
 impl TemplateError {
@@ -30,12 +32,20 @@ impl TemplateError {
             line,
             column,
             message: message.into(),
+            from_chart: false,
         }
     }
 }
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.from_chart {
+            return write!(
+                f,
+                "execution error at ({}:{}:{}): {}",
+                self.template, self.line, self.column, self.message
+            );
+        }
         write!(
             f,
             "{}:{}:{}: {}",
