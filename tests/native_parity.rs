@@ -5,7 +5,9 @@
 //! The corpus: tests/fixtures/charts/<name>/chart with values sets in .../values/*.yaml
 //! (plus the chart's defaults alone), and the example's charts with the values orch merges
 //! for each of their releases in each environment. A values file may start with
-//! `# kube-version: X` and `# api-versions: a/v1,b/v1` lines to set capabilities.
+//! `# kube-version: X` and `# api-versions: a/v1,b/v1` lines to set capabilities. A case
+//! whose fixture or values file name contains `fails` must be refused by both renderers;
+//! any other case where either one fails is a difference.
 //!
 //! helm comes from ORCH_HELM_BINARY or PATH; without it the test fails.
 

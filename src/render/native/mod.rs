@@ -67,6 +67,7 @@ impl NativeRenderer {
             _ => return Err(NativeError::Load("values must be a map".into())),
         };
         check_kube_version(&chart, capabilities)?;
+        check_dependencies(&chart)?;
         let origin = chart_dir.display().to_string();
         let prepared = engine::prepare(chart.as_ref().clone(), &origin, user, &self.sets)?;
         let rendered = engine::render(&prepared, release, capabilities)?;
@@ -115,6 +116,27 @@ fn check_kube_version(
         message: format!(
             "chart requires kubeVersion: {wanted} which is incompatible with Kubernetes {}",
             capabilities.kube_version
+        ),
+    })
+}
+
+/// Helm refuses to render a chart whose Chart.yaml lists a dependency that charts/ lacks.
+fn check_dependencies(chart: &chart::load::Chart) -> Result<(), NativeError> {
+    let missing: Vec<String> = chart
+        .declared_dependencies()
+        .iter()
+        .filter_map(|d| d.get("name").and_then(serde_json::Value::as_str))
+        .filter(|name| !chart.dependencies.iter().any(|c| c.name() == *name))
+        .map(str::to_string)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(NativeError::Chart {
+        chart: chart.name().to_string(),
+        message: format!(
+            "found in Chart.yaml, but missing in charts/ directory: {}; run `helm dependency build` to fetch them",
+            missing.join(", ")
         ),
     })
 }
