@@ -25,7 +25,7 @@ mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use context::{CapabilitiesInfo, ReleaseInfo};
 
@@ -46,13 +46,40 @@ pub enum NativeError {
 pub struct NativeRenderer {
     charts: Mutex<HashMap<PathBuf, Arc<chart::load::Chart>>>,
     sets: engine::SetCache,
+    /// Threads with stacks deep enough for templates that include themselves 1000 times,
+    /// as Helm allows; created on first use.
+    pool: OnceLock<Result<rayon::ThreadPool, String>>,
 }
+
+/// Stack of each rendering thread: recursion in templates recurses in the executor.
+const STACK_SIZE: usize = 512 << 20;
 
 impl NativeRenderer {
     /// Renders the chart at `chart_dir` for `release` with the user's merged `values` (the
     /// chart's own defaults are coalesced under them), returning a `helm template
     /// --include-crds`-style stream of `# Source:`-headed documents.
     pub fn render(
+        &self,
+        chart_dir: &Path,
+        release: &ReleaseInfo,
+        values: &serde_json::Value,
+        capabilities: &CapabilitiesInfo,
+    ) -> Result<String, NativeError> {
+        let pool = self
+            .pool
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .stack_size(STACK_SIZE)
+                    .thread_name(|i| format!("orch-render-{i}"))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| NativeError::Load(format!("cannot start rendering threads: {e}")))?;
+        pool.install(|| self.render_here(chart_dir, release, values, capabilities))
+    }
+
+    fn render_here(
         &self,
         chart_dir: &Path,
         release: &ReleaseInfo,

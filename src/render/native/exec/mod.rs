@@ -11,8 +11,9 @@ use super::template::ast::{Branch, List, Node};
 use super::template::{TemplateError, TemplateSet, Tree};
 use super::value::Value;
 
-/// Go's limit on nested template calls, which stops runaway recursion.
-const MAX_DEPTH: usize = 10_000;
+/// Nested template calls allowed: enough for Helm's 1000 nested includes of one name, and
+/// within the rendering threads' stacks (see `NativeRenderer`). Go allows 100000.
+const MAX_DEPTH: usize = 3_000;
 /// Helm's limit on how often one name may be `include`d recursively.
 const MAX_INCLUDE: usize = 1000;
 
@@ -161,7 +162,7 @@ impl<'a> Exec<'a> {
     ) -> Result<(), CallError> {
         if self.depth >= MAX_DEPTH {
             return Err(CallError::Message(
-                "exceeded maximum template depth (100000)".into(),
+                "exceeded maximum template depth (3000)".into(),
             ));
         }
         self.depth += 1;
