@@ -83,8 +83,10 @@ impl Session {
     }
 
     /// Renders the selected releases that are to exist, in DAG order, for a cluster with
-    /// `capabilities` (offline: Helm's defaults). Every failure is reported, not just the
-    /// first; any failure fails the whole render, before anything touches a cluster.
+    /// `capabilities` (offline: Helm's defaults), and checks what no cluster could take:
+    /// objects without apiVersion, kind or name, and objects two releases both render.
+    /// Every failure is reported, not just the first; any failure fails the whole render,
+    /// before anything is written to a cluster.
     pub fn render(
         &self,
         global: &GlobalArgs,
@@ -112,18 +114,10 @@ impl Session {
             }
         }
         match failures.len() {
-            0 => Ok(rendered),
+            0 => {}
             1 => anyhow::bail!("{}", failures[0]),
             n => anyhow::bail!("{n} releases failed to render:\n{}", failures.join("\n")),
         }
-    }
-}
-
-impl Session {
-    /// Renders offline (Helm's default capabilities) and checks what no cluster could take:
-    /// objects without apiVersion, kind or name, and objects two releases both render.
-    pub fn render_checked(&self, global: &GlobalArgs) -> Result<Vec<RenderedRelease>> {
-        let rendered = self.render(global, None)?;
         let problems = checks::problems(&self.spec, &rendered);
         match problems.len() {
             0 => Ok(rendered),
@@ -131,7 +125,9 @@ impl Session {
             n => anyhow::bail!("{n} problems:\n{}", problems.join("\n")),
         }
     }
+}
 
+impl Session {
     /// The diff of every enabled selected release against the cluster, in DAG order.
     pub fn diffs(
         &self,

@@ -19,7 +19,7 @@ pub struct TemplateArgs {
 
 pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let rendered = session.render_checked(global)?;
+    let rendered = session.render(global, None)?;
     match &args.output_dir {
         Some(dir) => {
             let files = report::manifests::write_dir(dir, &session.spec, &rendered)
