@@ -48,7 +48,7 @@ impl fmt::Display for TemplateError {
         }
         write!(
             f,
-            "{}:{}:{}: {}",
+            "template: {}:{}:{}: {}",
             self.template, self.line, self.column, self.message
         )
     }
