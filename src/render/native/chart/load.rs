@@ -223,15 +223,7 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
         };
         map.insert(key.text.clone(), json);
     }
-    if map
-        .get("name")
-        .and_then(Json::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Err(format!(
-            "{origin}/Chart.yaml: validation: chart.metadata.name is required"
-        ));
-    }
+    validate_metadata(&map).map_err(|e| format!("{origin}/Chart.yaml: validation: {e}"))?;
     Ok(Json::Object(map))
 }
 
@@ -248,3 +240,51 @@ const STRING_FIELDS: &[&str] = &[
     "condition",
     "tags",
 ];
+
+/// Helm's `Metadata.Validate`: what a chart must declare before anything renders.
+fn validate_metadata(map: &serde_json::Map<String, Json>) -> Result<(), String> {
+    let text = |key: &str| map.get(key).and_then(Json::as_str).unwrap_or_default();
+    if text("apiVersion").is_empty() {
+        return Err("chart.metadata.apiVersion is required".into());
+    }
+    let name = text("name");
+    if name.is_empty() {
+        return Err("chart.metadata.name is required".into());
+    }
+    if name.contains('/') {
+        return Err(format!("chart.metadata.name {name:?} is invalid"));
+    }
+    let version = text("version");
+    if version.is_empty() {
+        return Err("chart.metadata.version is required".into());
+    }
+    if crate::render::native::funcs::semver::Version::parse(version).is_err() {
+        return Err(format!("chart.metadata.version {version:?} is invalid"));
+    }
+    if !matches!(text("type"), "" | "application" | "library") {
+        return Err("chart.metadata.type must be application or library".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for dependency in map
+        .get("dependencies")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let alias = dependency
+            .get("alias")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let name = dependency
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let key = if alias.is_empty() { name } else { alias };
+        if !seen.insert(key.to_string()) {
+            return Err(format!(
+                "more than one dependency with name or alias {key:?}"
+            ));
+        }
+    }
+    Ok(())
+}
