@@ -64,13 +64,40 @@ impl Session {
             .build()?;
         let options = ConnectOptions {
             kubeconfig: global.kubeconfig.clone(),
-            context: global
-                .kube_context
-                .clone()
-                .or_else(|| self.spec.environment.kube_context.clone()),
+            context: match &global.kube_context {
+                Some(context) => Some(context.clone()),
+                None => self.release_context()?,
+            },
         };
         let cluster = runtime.block_on(Cluster::connect(&options))?;
         Ok((runtime, cluster))
+    }
+
+    /// The kubeconfig context the selected releases name (their own `kubeContext`, else
+    /// helmDefaults', else the environment's). One run talks to one cluster, so releases
+    /// naming different contexts are an error rather than silently all sent to one.
+    fn release_context(&self) -> Result<Option<String>> {
+        let mut contexts: Vec<Option<&String>> = self
+            .enabled()
+            .iter()
+            .map(|&i| self.spec.releases[i].kube_context.as_ref())
+            .collect();
+        contexts.sort();
+        contexts.dedup();
+        match contexts.as_slice() {
+            [] => Ok(None),
+            [only] => Ok(only.cloned()),
+            several => anyhow::bail!(
+                "the selected releases name {} kube contexts ({}); orch works on one cluster per run: \
+                 select releases of one context with -l, or pass --kube-context",
+                several.len(),
+                several
+                    .iter()
+                    .map(|c| c.map_or("the current context", |c| c.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 
     /// The selected releases that are enabled, in DAG order: what cluster commands act on.
