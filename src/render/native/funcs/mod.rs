@@ -170,13 +170,6 @@ const UNSUPPORTED: &[&str] = &[
     "must_date_modify",
     "ago",
     "durationRound",
-    "urlParse",
-    "urlJoin",
-    "osBase",
-    "osClean",
-    "osDir",
-    "osExt",
-    "osIsAbs",
     "fromToml",
 ];
 

@@ -1,24 +1,115 @@
-//! Sprig's slash-path functions (Go's `path` package): `base`, `dir`, `clean`, `ext`, `isAbs`.
+//! Sprig's path functions (Go's `path`, and `filepath`, the same on Linux) and its URL
+//! functions (`urlParse`, `urlJoin`).
 
 use super::{Param, Registry, str_arg};
 use crate::render::native::value::Value;
 
 pub fn register(r: &mut Registry) {
-    r.add("base", &[Param::Str], |_, a| {
-        Ok(Value::str(base(str_arg(&a, 0))))
+    for name in ["base", "osBase"] {
+        r.add(name, &[Param::Str], |_, a| {
+            Ok(Value::str(base(str_arg(&a, 0))))
+        });
+    }
+    for name in ["dir", "osDir"] {
+        r.add(name, &[Param::Str], |_, a| {
+            Ok(Value::str(dir(str_arg(&a, 0))))
+        });
+    }
+    for name in ["clean", "osClean"] {
+        r.add(name, &[Param::Str], |_, a| {
+            Ok(Value::str(clean(str_arg(&a, 0))))
+        });
+    }
+    for name in ["ext", "osExt"] {
+        r.add(name, &[Param::Str], |_, a| {
+            Ok(Value::str(ext(str_arg(&a, 0))))
+        });
+    }
+    for name in ["isAbs", "osIsAbs"] {
+        r.add(name, &[Param::Str], |_, a| {
+            Ok(Value::Bool(str_arg(&a, 0).starts_with('/')))
+        });
+    }
+    r.add("urlParse", &[Param::Str], |_, a| {
+        Ok(url_parse(str_arg(&a, 0)))
     });
-    r.add("dir", &[Param::Str], |_, a| {
-        Ok(Value::str(dir(str_arg(&a, 0))))
+    r.add("urlJoin", &[Param::Map], |_, a| {
+        Ok(Value::str(url_join(&a[0])))
     });
-    r.add("clean", &[Param::Str], |_, a| {
-        Ok(Value::str(clean(str_arg(&a, 0))))
-    });
-    r.add("ext", &[Param::Str], |_, a| {
-        Ok(Value::str(ext(str_arg(&a, 0))))
-    });
-    r.add("isAbs", &[Param::Str], |_, a| {
-        Ok(Value::Bool(str_arg(&a, 0).starts_with('/')))
-    });
+}
+
+/// Sprig's `urlParse`: the parts of a URL as a dict.
+fn url_parse(url: &str) -> Value {
+    let (url, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            (scheme, rest)
+        }
+        _ => ("", url),
+    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = if scheme.is_empty() {
+        ("", rest)
+    } else {
+        match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        }
+    };
+    let (userinfo, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let hostname = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    let entries = [
+        ("scheme", scheme),
+        ("host", host),
+        ("hostname", hostname),
+        ("path", path),
+        ("query", query),
+        ("opaque", ""),
+        ("fragment", fragment),
+        ("userinfo", userinfo),
+    ];
+    Value::map(
+        entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::str(*v)))
+            .collect(),
+    )
+}
+
+/// Sprig's `urlJoin`: a URL from the parts `urlParse` gives.
+fn url_join(parts: &Value) -> String {
+    let get = |key: &str| match parts {
+        Value::Map(map) => map.borrow().get(key).map(super::strval).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut out = String::new();
+    if !get("scheme").is_empty() {
+        out.push_str(&format!("{}://", get("scheme")));
+    }
+    if !get("userinfo").is_empty() {
+        out.push_str(&format!("{}@", get("userinfo")));
+    }
+    out.push_str(&get("host"));
+    out.push_str(&get("path"));
+    if !get("query").is_empty() {
+        out.push_str(&format!("?{}", get("query")));
+    }
+    if !get("fragment").is_empty() {
+        out.push_str(&format!("#{}", get("fragment")));
+    }
+    out
 }
 
 fn base(path: &str) -> String {
