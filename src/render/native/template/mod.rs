@@ -3,13 +3,14 @@
 
 pub mod ast;
 mod lex;
+mod number;
 mod parse;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use parse::parse_number;
+pub use number::parse_number;
 
 use ast::List;
 

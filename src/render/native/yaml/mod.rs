@@ -4,4 +4,5 @@
 pub mod emit;
 pub mod json;
 pub mod parse;
+mod scalar;
 pub mod toml;
