@@ -187,7 +187,7 @@ impl Contexts {
         let top = Value::from_json(values);
         let release = release_value(release);
         let capabilities = capabilities.to_value();
-        let dots = scopes
+        let dots: Vec<Value> = scopes
             .iter()
             .map(|scope| {
                 let mut dot = BTreeMap::new();
@@ -208,6 +208,7 @@ impl Contexts {
                 Value::map(dot)
             })
             .collect();
+        link_subcharts(scopes, &dots);
         Contexts { dots }
     }
 
@@ -222,6 +223,30 @@ impl Contexts {
                 .insert("Template".to_string(), Value::map(template));
         }
         dot
+    }
+}
+
+/// `.Subcharts`: each chart's direct subcharts by name, as their own `$` maps.
+fn link_subcharts(scopes: &[ChartScope], dots: &[Value]) {
+    for (i, scope) in scopes.iter().enumerate() {
+        let children: BTreeMap<String, Value> = scopes
+            .iter()
+            .zip(dots)
+            .filter(|(child, _)| {
+                child.values_path.len() == scope.values_path.len() + 1
+                    && child.values_path.starts_with(&scope.values_path)
+            })
+            .map(|(child, dot)| {
+                (
+                    child.values_path.last().cloned().unwrap_or_default(),
+                    dot.clone(),
+                )
+            })
+            .collect();
+        if let Value::Map(map) = &dots[i] {
+            map.borrow_mut()
+                .insert("Subcharts".to_string(), Value::map(children));
+        }
     }
 }
 
