@@ -295,7 +295,12 @@ fn chart_value(metadata: &Json, is_root: bool) -> Value {
         Field::new("Version", "version", text("version")),
         Field::new("Description", "description", text("description")).omit_empty(),
         Field::new("Keywords", "keywords", list("keywords")).omit_empty(),
-        Field::new("Maintainers", "maintainers", list("maintainers")).omit_empty(),
+        Field::new(
+            "Maintainers",
+            "maintainers",
+            structs(metadata, "maintainers", MAINTAINER),
+        )
+        .omit_empty(),
         Field::new("Icon", "icon", text("icon")).omit_empty(),
         Field::new("APIVersion", "apiVersion", text("apiVersion")),
         Field::new("Condition", "condition", text("condition")).omit_empty(),
@@ -322,7 +327,12 @@ fn chart_value(metadata: &Json, is_root: bool) -> Value {
         )
         .omit_empty(),
         Field::new("KubeVersion", "kubeVersion", text("kubeVersion")).omit_empty(),
-        Field::new("Dependencies", "dependencies", list("dependencies")).omit_empty(),
+        Field::new(
+            "Dependencies",
+            "dependencies",
+            structs(metadata, "dependencies", DEPENDENCY),
+        )
+        .omit_empty(),
         Field::new("Type", "type", text("type")).omit_empty(),
         Field::new("IsRoot", "IsRoot", Value::Bool(is_root)),
     ];
@@ -331,4 +341,63 @@ fn chart_value(metadata: &Json, is_root: bool) -> Value {
         fields,
         stringer: None,
     }))
+}
+
+/// Go field name, JSON key, and whether `encoding/json` omits it when empty.
+type FieldSpec = (&'static str, &'static str, bool);
+
+const MAINTAINER: (&str, &[FieldSpec]) = (
+    "*chart.Maintainer",
+    &[
+        ("Name", "name", true),
+        ("Email", "email", true),
+        ("URL", "url", true),
+    ],
+);
+
+const DEPENDENCY: (&str, &[FieldSpec]) = (
+    "*chart.Dependency",
+    &[
+        ("Name", "name", false),
+        ("Version", "version", true),
+        ("Repository", "repository", false),
+        ("Condition", "condition", true),
+        ("Tags", "tags", true),
+        ("Enabled", "enabled", true),
+        ("ImportValues", "import-values", true),
+        ("Alias", "alias", true),
+    ],
+);
+
+/// A list of Chart.yaml entries as Go structs, so `.Name` finds `name`.
+fn structs(metadata: &Json, key: &str, (type_name, specs): (&'static str, &[FieldSpec])) -> Value {
+    let items = metadata
+        .get(key)
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let objects = items
+        .iter()
+        .map(|item| {
+            let fields = specs
+                .iter()
+                .map(|&(go, json, omit)| {
+                    let value = match item.get(json) {
+                        Some(v) => Value::from_json(v),
+                        None if go == "Enabled" => Value::Bool(true),
+                        None if go == "Tags" || go == "ImportValues" => Value::list(Vec::new()),
+                        None => Value::str(""),
+                    };
+                    let field = Field::new(go, json, value);
+                    if omit { field.omit_empty() } else { field }
+                })
+                .collect();
+            object(Object::Struct(Struct {
+                type_name,
+                fields,
+                stringer: None,
+            }))
+        })
+        .collect();
+    Value::list(objects)
 }

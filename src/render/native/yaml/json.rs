@@ -53,8 +53,8 @@ fn write(
                 out.push_str("{}");
                 return Ok(());
             }
-            let mut keys: Vec<&String> = entries.keys().collect();
-            keys.sort();
+            // Maps arrive sorted (Go sorts map keys); structs in field order, as Go writes them.
+            let keys: Vec<&String> = entries.keys().collect();
             out.push('{');
             for (i, key) in keys.iter().enumerate() {
                 if i > 0 {
