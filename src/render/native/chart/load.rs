@@ -216,8 +216,8 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
     for (key, value) in &entries {
         let Node::Scalar(key) = key else { continue };
         let json = match value {
-            Node::Scalar(s) if s.plain && STRING_FIELDS.contains(&key.text.as_str()) => {
-                Json::String(s.text.clone())
+            Node::Scalar(s) if STRING_FIELDS.contains(&key.text.as_str()) => {
+                Json::String(string_field(s))
             }
             other => to_json(other).map_err(|e| format!("{origin}/Chart.yaml: {e}"))?,
         };
@@ -225,6 +225,43 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
     }
     validate_metadata(&map).map_err(|e| format!("{origin}/Chart.yaml: validation: {e}"))?;
     Ok(Json::Object(map))
+}
+
+/// A scalar read into a Go string field by sigs.k8s.io/yaml: numbers become text again,
+/// floats through 32-bit precision (`appVersion: 1.10` is "1.1").
+fn string_field(scalar: &crate::render::native::yaml::parse::Scalar) -> String {
+    use crate::render::native::yaml::parse::{Resolved, resolve};
+    match resolve(scalar) {
+        Resolved::Int(i) => i.to_string(),
+        Resolved::Uint(u) => u.to_string(),
+        Resolved::Float(f) => format_float32(f as f32),
+        Resolved::Bool(b) => b.to_string(),
+        Resolved::Null => String::new(),
+        Resolved::Str(s) => s,
+    }
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`.
+fn format_float32(f: f32) -> String {
+    if !f.is_finite() || f == 0.0 {
+        return crate::render::native::gofmt::format_float(f64::from(f));
+    }
+    let text = format!("{:e}", f.abs());
+    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if f < 0.0 { "-" } else { "" };
+    let body = if (-4..6).contains(&exp) {
+        crate::render::native::gofmt::plain_form(&digits, exp)
+    } else {
+        let mut out = digits[..1].to_string();
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        format!("{out}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    };
+    format!("{sign}{body}")
 }
 
 const STRING_FIELDS: &[&str] = &[
