@@ -212,20 +212,43 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
     let Some(Node::Map(entries)) = node else {
         return Err(format!("{origin}/Chart.yaml: not a map"));
     };
-    let mut map = serde_json::Map::new();
-    for (key, value) in &entries {
-        let Node::Scalar(key) = key else { continue };
-        let json = match value {
-            Node::Scalar(s) if STRING_FIELDS.contains(&key.text.as_str()) => {
-                Json::String(string_field(s))
-            }
-            other => to_json(other).map_err(|e| format!("{origin}/Chart.yaml: {e}"))?,
-        };
-        map.insert(key.text.clone(), json);
-    }
+    let map =
+        typed_map(&entries, STRING_FIELDS).map_err(|e| format!("{origin}/Chart.yaml: {e}"))?;
     validate_metadata(&map).map_err(|e| format!("{origin}/Chart.yaml: validation: {e}"))?;
     Ok(Json::Object(map))
 }
+
+/// A YAML map read into a Go struct: `strings` fields are text; dependencies are structs too.
+fn typed_map(
+    entries: &[(Node, Node)],
+    strings: &[&str],
+) -> Result<serde_json::Map<String, Json>, String> {
+    let mut map = serde_json::Map::new();
+    for (key, value) in entries {
+        let Node::Scalar(key) = key else { continue };
+        let json = match value {
+            Node::Scalar(s) if strings.contains(&key.text.as_str()) => {
+                Json::String(string_field(s))
+            }
+            Node::Seq(items) if key.text == "dependencies" => Json::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Node::Map(fields) => {
+                            typed_map(fields, DEPENDENCY_STRING_FIELDS).map(Json::Object)
+                        }
+                        other => to_json(other),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => to_json(other)?,
+        };
+        map.insert(key.text.clone(), json);
+    }
+    Ok(map)
+}
+
+const DEPENDENCY_STRING_FIELDS: &[&str] = &["name", "version", "repository", "condition", "alias"];
 
 /// A scalar read into a Go string field by sigs.k8s.io/yaml: numbers become text again,
 /// floats through 32-bit precision (`appVersion: 1.10` is "1.1").
