@@ -261,6 +261,8 @@ fn render_batch(
 
 /// Whether any template calls a function that changes a map in place: then templates must
 /// run one after another on one values tree, as in Helm, to see each other's changes.
+/// Template text given to `tpl` at run time is not seen here; a `set` inside it that another
+/// template depends on is the one case parallel rendering could differ.
 fn mutates_shared_maps(set: &TemplateSet) -> bool {
     set.trees()
         .any(|tree: &std::sync::Arc<Tree>| list_mutates(&tree.list))
