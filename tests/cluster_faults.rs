@@ -315,3 +315,167 @@ async fn a_failed_first_install_with_atomic_leaves_nothing() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_hook_that_never_finishes_times_out_and_stops_only_its_dependents() {
+    let ns = TestNamespace::new("hookhang").await;
+    let hanging = "timeout: 3\nvalues:\n  - migration: {enabled: true, podAnnotations: {simulator.orch.dev/ready-after: 120s}}";
+    let project = Project::new(&releases(
+        ns.name(),
+        &[
+            ("hangs", hanging),
+            ("after", "needs: [hangs]"),
+            ("aside", ""),
+        ],
+    ));
+    let run = project.orch(&["sync"]).expect(1);
+    let hook = format!(
+        "release {}/hangs failed: hook Job {}/hangs-migrate failed: not finished in time",
+        ns.name(),
+        ns.name()
+    );
+    assert!(run.stdout.contains(&hook), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "release {}/after skipped: needs {}/hangs, which failed",
+            ns.name(),
+            ns.name()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        records(&ns.client(), ns.name(), "aside").await.len(),
+        1,
+        "independent releases finish"
+    );
+    assert!(
+        ns.api::<k8s_openapi::api::apps::v1::Deployment>()
+            .get_opt("hangs")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing applied after a failed pre-install hook"
+    );
+
+    project.write(
+        "helmfile.yaml",
+        &releases(
+            ns.name(),
+            &[
+                ("hangs", "values:\n  - migration: {enabled: true}"),
+                ("after", "needs: [hangs]"),
+                ("aside", ""),
+            ],
+        ),
+    );
+    project.orch(&["sync"]).expect(0);
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+}
+
+#[tokio::test]
+async fn an_object_the_api_server_rejects_fails_its_release_with_the_servers_reason() {
+    let ns = TestNamespace::new("rejected").await;
+    let invalid = "set:\n  - {name: config.bad key, value: x}";
+    let project = Project::new(&releases(
+        ns.name(),
+        &[("bad", invalid), ("after", "needs: [bad]"), ("aside", "")],
+    ));
+    let run = project.orch(&["sync"]).expect(1);
+    let rejected = format!(
+        "release {}/bad failed: apply ConfigMap {}/bad-config: ",
+        ns.name(),
+        ns.name()
+    );
+    assert!(
+        run.stdout.contains(&rejected) && run.stdout.contains("is invalid"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("release {}/after skipped", ns.name())),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(records(&ns.client(), ns.name(), "aside").await.len(), 1);
+    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "bad")
+        .await
+        .iter()
+        .map(|r| r.info.status)
+        .collect();
+    assert_eq!(statuses, vec![Status::Failed], "recorded truthfully");
+
+    project.write(
+        "helmfile.yaml",
+        &releases(
+            ns.name(),
+            &[("bad", ""), ("after", "needs: [bad]"), ("aside", "")],
+        ),
+    );
+    project.orch(&["sync"]).expect(0);
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+}
+
+#[tokio::test]
+async fn bad_input_writes_nothing_to_the_cluster() {
+    let ns = TestNamespace::new("badinput").await;
+    let broken: [(&str, &str); 3] = [
+        // Two releases render the same ConfigMap.
+        (
+            "twins",
+            "  - {name: twin, namespace: NS, chart: ./same}\n  - {name: twin2, namespace: NS, chart: ./same}\n",
+        ),
+        // A chart renders an object without a kind.
+        (
+            "kindless",
+            "  - {name: kindless, namespace: NS, chart: ./kindless}\n",
+        ),
+        // A values template fails.
+        (
+            "template",
+            "  - {name: tpl, namespace: NS, chart: ./same, values: [broken.yaml.j2]}\n",
+        ),
+    ];
+    for (case, releases) in broken {
+        let project = Project::new(&format!("releases:\n{}", releases.replace("NS", ns.name())));
+        project.write(
+            "same/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\n",
+        );
+        project.write(
+            "kindless/x.yaml",
+            "apiVersion: v1\nmetadata: {name: nokind}\n",
+        );
+        project.write("broken.yaml.j2", "a: {{ nope.missing }}\n");
+        let run = project.orch(&["sync"]);
+        assert_eq!(run.code, 1, "{case}: {}", run.all_output());
+        assert!(run.stderr.starts_with("error: "), "{case}: {}", run.stderr);
+    }
+    let config_maps = ns
+        .api::<ConfigMap>()
+        .list(&Default::default())
+        .await
+        .unwrap();
+    let ours: Vec<_> = config_maps
+        .items
+        .iter()
+        .filter_map(|c| c.metadata.name.clone())
+        .filter(|n| n != "kube-root-ca.crt")
+        .collect();
+    assert!(ours.is_empty(), "bad input wrote {ours:?}");
+    let secrets = ns
+        .api::<k8s_openapi::api::core::v1::Secret>()
+        .list(&Default::default())
+        .await
+        .unwrap();
+    assert!(
+        secrets.items.iter().all(|s| !s
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_default()
+            .starts_with("sh.helm")),
+        "bad input wrote a record"
+    );
+}
