@@ -10,22 +10,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use orch::record::Status;
-use support::{Project, TIMEOUT, TestNamespace, engine_chart, records, wait_for};
-
-fn releases(namespace: &str, releases: &[(&str, &str)]) -> String {
-    let chart = engine_chart();
-    let mut text = String::from("releases:\n");
-    for (name, extra) in releases {
-        text.push_str(&format!(
-            "  - name: {name}\n    namespace: {namespace}\n    chart: {}\n",
-            chart.display()
-        ));
-        for line in extra.lines() {
-            text.push_str(&format!("    {line}\n"));
-        }
-    }
-    text
-}
+use support::{
+    Project, TIMEOUT, TestNamespace, engine_chart, engine_releases as releases, records, wait_for,
+};
 
 const SLOW: &str = "values:\n  - podAnnotations: {simulator.orch.dev/ready-after: 4s}";
 

@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use orch::record::Status;
-use support::{Project, TestNamespace, engine_chart, records};
+use support::{Project, TestNamespace, engine_releases as releases, records};
 
 /// The summary row of `release`: [release, action, revision, time].
 fn row<'a>(stdout: &'a str, release: &str) -> Vec<&'a str> {
@@ -18,22 +18,6 @@ fn row<'a>(stdout: &'a str, release: &str) -> Vec<&'a str> {
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
         .find(|cells| cells.first() == Some(&release))
         .unwrap_or_else(|| panic!("no summary row for {release}:\n{stdout}"))
-}
-
-/// A releases file: each release is (name, extra YAML lines) in `namespace`, on the engine chart.
-fn releases(namespace: &str, releases: &[(&str, &str)]) -> String {
-    let chart = engine_chart();
-    let mut text = String::from("helmDefaults:\n  timeout: 60\nreleases:\n");
-    for (name, extra) in releases {
-        text.push_str(&format!(
-            "  - name: {name}\n    namespace: {namespace}\n    chart: {}\n",
-            chart.display()
-        ));
-        for line in extra.lines() {
-            text.push_str(&format!("    {line}\n"));
-        }
-    }
-    text
 }
 
 async fn resource_versions(ns: &TestNamespace) -> BTreeMap<String, String> {

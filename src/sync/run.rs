@@ -89,59 +89,39 @@ pub async fn sync_plan(
         .collect()
         .await;
     let prepared = std::sync::Mutex::new(prepared);
-    let took = std::sync::Mutex::new(HashMap::new());
-    let (outcomes, interrupted) = walk(
-        &order,
-        |r| plan.graph.needs_within(r, &members),
-        |r| spec.releases[r].id.to_string(),
-        effective(options.concurrency),
-        |r| {
-            let took = &took;
-            let prepared = &prepared;
-            let work = work(r);
-            async move {
-                let start = Instant::now();
-                let release = &spec.releases[r];
-                let result = match work {
-                    Some(work) => {
-                        let ready = prepared.lock().ok().and_then(|mut p| p.remove(&r));
-                        let ready = match ready {
-                            Some(ready) => ready,
-                            None => prepare(cluster, &work, options, progress).await,
-                        };
-                        match ready {
-                            Ok(ready) => {
-                                sync_release(cluster, &work, ready, options, progress).await
-                            }
-                            Err(error) => Err(error),
-                        }
-                    }
-                    None => {
-                        uninstall_release(
-                            cluster,
-                            &release.id,
-                            release.timeout,
-                            options.force_unlock,
-                            progress,
-                        )
-                        .await
-                    }
-                };
-                took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
-                progress.finished(&release.id, &describe(&result));
-                result
-            }
-        },
-        interrupt,
-    )
-    .await;
-    report(
+    let job = |r: usize| {
+        let prepared = &prepared;
+        let work = work(r);
+        async move {
+            let release = &spec.releases[r];
+            let Some(work) = work else {
+                return uninstall_release(
+                    cluster,
+                    &release.id,
+                    release.timeout,
+                    options.force_unlock,
+                    progress,
+                )
+                .await;
+            };
+            let ready = prepared.lock().ok().and_then(|mut p| p.remove(&r));
+            let ready = match ready {
+                Some(ready) => ready,
+                None => prepare(cluster, &work, options, progress).await,
+            };
+            sync_release(cluster, &work, ready?, options, progress).await
+        }
+    };
+    run_walk(
         spec,
         &order,
-        outcomes,
-        &took.into_inner().unwrap_or_default(),
-        interrupted,
+        |r| plan.graph.needs_within(r, &members),
+        options,
+        progress,
+        interrupt,
+        job,
     )
+    .await
 }
 
 /// Uninstalls the selected releases, each only after every selected release that needs it.
@@ -167,27 +147,48 @@ pub async fn destroy_plan(
             dependents.entry(need).or_default().push(release);
         }
     }
+    let job = |r: usize| {
+        let release = &spec.releases[r];
+        uninstall_release(
+            cluster,
+            &release.id,
+            release.timeout,
+            options.force_unlock,
+            progress,
+        )
+    };
+    let waits_for = |r: usize| dependents.get(&r).cloned().unwrap_or_default();
+    run_walk(spec, &order, waits_for, options, progress, interrupt, job).await
+}
+
+/// The DAG walk around `job`: each release timed and its outcome reported as it ends.
+async fn run_walk<Job, Fut>(
+    spec: &Spec,
+    order: &[usize],
+    waits_for: impl Fn(usize) -> Vec<usize>,
+    options: &SyncOptions,
+    progress: &dyn Progress,
+    interrupt: impl Future<Output = ()>,
+    job: Job,
+) -> RunReport
+where
+    Job: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<ReleaseReport, SyncError>>,
+{
     let took = std::sync::Mutex::new(HashMap::new());
     let (outcomes, interrupted) = walk(
-        &order,
-        |r| dependents.get(&r).cloned().unwrap_or_default(),
+        order,
+        waits_for,
         |r| spec.releases[r].id.to_string(),
         effective(options.concurrency),
         |r| {
             let took = &took;
+            let work = job(r);
             async move {
                 let start = Instant::now();
-                let release = &spec.releases[r];
-                let result = uninstall_release(
-                    cluster,
-                    &release.id,
-                    release.timeout,
-                    options.force_unlock,
-                    progress,
-                )
-                .await;
+                let result = work.await;
                 took.lock().map(|mut t| t.insert(r, start.elapsed())).ok();
-                progress.finished(&release.id, &describe(&result));
+                progress.finished(&spec.releases[r].id, &describe(&result));
                 result
             }
         },
@@ -196,7 +197,7 @@ pub async fn destroy_plan(
     .await;
     report(
         spec,
-        &order,
+        order,
         outcomes,
         &took.into_inner().unwrap_or_default(),
         interrupted,

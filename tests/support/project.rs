@@ -42,6 +42,23 @@ pub fn engine_chart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/engine/app")
 }
 
+/// A releases file of `releases` — (name, extra YAML lines of the release) — in
+/// `namespace`, all on the engine chart.
+pub fn engine_releases(namespace: &str, releases: &[(&str, &str)]) -> String {
+    let chart = engine_chart();
+    let mut text = String::from("helmDefaults:\n  timeout: 60\nreleases:\n");
+    for (name, extra) in releases {
+        text.push_str(&format!(
+            "  - name: {name}\n    namespace: {namespace}\n    chart: {}\n",
+            chart.display()
+        ));
+        for line in extra.lines() {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text
+}
+
 impl Project {
     pub fn new(releases: &str) -> Project {
         let project = Project {
