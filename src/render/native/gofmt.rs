@@ -9,11 +9,11 @@ use super::value::Value;
 /// `%v` of a value, as `{{ value }}` and `print` show it.
 pub fn sprint_value(value: &Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, value, 'v');
+    write_value(&mut out, value);
     out
 }
 
-fn write_value(out: &mut String, value: &Value, verb: char) {
+fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -21,14 +21,10 @@ fn write_value(out: &mut String, value: &Value, verb: char) {
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::Str(s) => out.push_str(s),
         Value::Bytes(bytes) => {
-            if verb == 's' {
-                out.push_str(&String::from_utf8_lossy(bytes));
-            } else {
-                let items: Vec<String> = bytes.iter().map(u8::to_string).collect();
-                out.push('[');
-                out.push_str(&items.join(" "));
-                out.push(']');
-            }
+            let items: Vec<String> = bytes.iter().map(u8::to_string).collect();
+            out.push('[');
+            out.push_str(&items.join(" "));
+            out.push(']');
         }
         Value::List(items) => {
             out.push('[');
@@ -36,7 +32,7 @@ fn write_value(out: &mut String, value: &Value, verb: char) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_elem(out, item, verb);
+                write_value(out, item);
             }
             out.push(']');
         }
@@ -48,20 +44,11 @@ fn write_value(out: &mut String, value: &Value, verb: char) {
                 }
                 out.push_str(key);
                 out.push(':');
-                write_elem(out, item, verb);
+                write_value(out, item);
             }
             out.push(']');
         }
         Value::Object(object) => out.push_str(&object.go_string()),
-    }
-}
-
-/// Inside a composite, `fmt` applies the verb to each element; bad verbs print inline.
-fn write_elem(out: &mut String, value: &Value, verb: char) {
-    if verb == 'v' {
-        write_value(out, value, verb);
-    } else {
-        out.push_str(&format_one(verb, &Spec::default(), value));
     }
 }
 
@@ -73,7 +60,7 @@ pub fn sprint(args: &[Value]) -> String {
         if i > 0 && !is_string && !matches!(args[i - 1], Value::Str(_)) {
             out.push(' ');
         }
-        write_value(&mut out, arg, 'v');
+        write_value(&mut out, arg);
     }
     out
 }
@@ -238,28 +225,82 @@ fn read_count(
     n
 }
 
-fn bad_verb(verb: char, arg: &Value) -> String {
+/// Go's `badVerb`: the verb, the argument's type, and the argument printed with `%v` and
+/// the same width and precision.
+fn bad_verb(verb: char, spec: &Spec, arg: &Value) -> String {
     match arg {
         Value::Nil => format!("%!{verb}(<nil>)"),
-        arg => format!("%!{verb}({}={})", arg.type_name(), sprint_value(arg)),
+        arg => format!(
+            "%!{verb}({}={})",
+            arg.type_name(),
+            format_value('v', spec, arg, 1)
+        ),
     }
 }
 
+/// One `printf` operand, as Go's `printArg`.
 fn format_one(verb: char, spec: &Spec, arg: &Value) -> String {
-    let body = match (verb, arg) {
-        ('v', arg) => sprint_value(arg),
-        ('T', arg) => arg.type_name(),
-        ('s', Value::Str(s)) => truncate(s, spec.precision),
-        ('s', Value::Bytes(b)) => truncate(&String::from_utf8_lossy(b), spec.precision),
-        ('s' | 'd' | 'q' | 'x' | 'X', Value::List(_) | Value::Map(_)) => {
-            let mut out = String::new();
-            write_value(&mut out, arg, verb);
-            out
+    match (verb, arg) {
+        ('T', arg) => pad(arg.type_name(), spec, false),
+        ('v', Value::Nil) => pad("<nil>".into(), spec, false),
+        (_, Value::Nil) => bad_verb(verb, spec, arg),
+        _ => format_value(verb, spec, arg, 0),
+    }
+}
+
+/// Go's `printValue`: composites apply the verb to each element (map keys included) and
+/// the width to each element; nil elements print as `<nil>` whatever the verb.
+fn format_value(verb: char, spec: &Spec, value: &Value, depth: usize) -> String {
+    match value {
+        Value::Nil if depth > 0 => pad("<nil>".into(), spec, false),
+        Value::List(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|item| format_value(verb, spec, item, depth + 1))
+                .collect();
+            format!("[{}]", parts.join(" "))
         }
-        ('s', Value::Object(o)) if o.is_stringer() => o.go_string(),
+        Value::Map(entries) => {
+            let parts: Vec<String> = entries
+                .borrow()
+                .iter()
+                .map(|(key, item)| {
+                    format!(
+                        "{}:{}",
+                        format_value(verb, spec, &Value::str(key.as_str()), depth + 1),
+                        format_value(verb, spec, item, depth + 1)
+                    )
+                })
+                .collect();
+            format!("map[{}]", parts.join(" "))
+        }
+        Value::Bytes(bytes) if !matches!(verb, 's' | 'q' | 'x' | 'X') => {
+            let parts: Vec<String> = bytes
+                .iter()
+                .map(|b| format_value(verb, spec, &Value::Int(i64::from(*b)), depth + 1))
+                .collect();
+            format!("[{}]", parts.join(" "))
+        }
+        scalar => format_scalar(verb, spec, scalar),
+    }
+}
+
+fn format_scalar(verb: char, spec: &Spec, arg: &Value) -> String {
+    let body = match (verb, arg) {
+        ('v' | 's', Value::Str(s)) => truncate(s, spec.precision),
+        ('v', Value::Float(f)) => match spec.precision {
+            None => format_float_g_sign(*f, spec),
+            Some(p) => float_sign(*f, spec, g_precision(f.abs(), p.max(1))),
+        },
+        ('v' | 'd', Value::Int(i) | Value::Int64(i)) => {
+            sign(*i, spec, i.unsigned_abs().to_string())
+        }
+        ('v' | 't', Value::Bool(b)) => b.to_string(),
+        ('v' | 's', Value::Object(o)) => o.go_string(),
+        ('s', Value::Bytes(b)) => truncate(&String::from_utf8_lossy(b), spec.precision),
         ('q', Value::Str(s)) => quote(s),
+        ('q', Value::Bytes(b)) => quote(&String::from_utf8_lossy(b)),
         ('q', Value::Int(i) | Value::Int64(i)) => quote_rune(*i),
-        ('d', Value::Int(i) | Value::Int64(i)) => sign(*i, spec, i.unsigned_abs().to_string()),
         ('x', Value::Int(i) | Value::Int64(i)) => sign(*i, spec, format!("{:x}", i.unsigned_abs())),
         ('X', Value::Int(i) | Value::Int64(i)) => sign(*i, spec, format!("{:X}", i.unsigned_abs())),
         ('o', Value::Int(i) | Value::Int64(i)) => sign(*i, spec, format!("{:o}", i.unsigned_abs())),
@@ -271,7 +312,7 @@ fn format_one(verb: char, spec: &Spec, arg: &Value) -> String {
         ('x', Value::Str(s)) => hex(s.as_bytes(), false),
         ('X', Value::Str(s)) => hex(s.as_bytes(), true),
         ('x', Value::Bytes(b)) => hex(b, false),
-        ('t', Value::Bool(b)) => b.to_string(),
+        ('X', Value::Bytes(b)) => hex(b, true),
         ('f' | 'F', Value::Float(f)) => float_sign(
             *f,
             spec,
@@ -279,30 +320,22 @@ fn format_one(verb: char, spec: &Spec, arg: &Value) -> String {
         ),
         ('e' | 'E', Value::Float(f)) => {
             let text = exp_precision(f.abs(), spec.precision.unwrap_or(6));
-            float_sign(
-                *f,
-                spec,
-                if verb == 'E' {
-                    text.to_uppercase()
-                } else {
-                    text
-                },
-            )
+            let text = if verb == 'E' {
+                text.to_uppercase()
+            } else {
+                text
+            };
+            float_sign(*f, spec, text)
         }
         ('g' | 'G', Value::Float(f)) => match spec.precision {
             None => format_float_g_sign(*f, spec),
             Some(p) => float_sign(*f, spec, g_precision(f.abs(), p.max(1))),
         },
-        _ => return bad_verb(verb, arg),
+        _ => return bad_verb(verb, spec, arg),
     };
-    pad(
-        body,
-        spec,
-        matches!(
-            verb,
-            'd' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'x' | 'X' | 'o' | 'b'
-        ),
-    )
+    let numeric = matches!(arg, Value::Int(_) | Value::Int64(_) | Value::Float(_))
+        && !matches!(verb, 'c' | 'q' | 'U');
+    pad(body, spec, numeric)
 }
 
 fn format_float_g_sign(f: f64, spec: &Spec) -> String {

@@ -95,17 +95,6 @@ impl Object {
         }
     }
 
-    pub fn is_stringer(&self) -> bool {
-        matches!(
-            self,
-            Object::Struct(Struct {
-                stringer: Some(_),
-                ..
-            }) | Object::Semver(_)
-                | Object::Time(_)
-        )
-    }
-
     pub fn field(&self, name: &str) -> Option<Value> {
         match self {
             Object::Struct(s) => s

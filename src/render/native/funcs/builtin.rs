@@ -38,13 +38,13 @@ pub fn register(r: &mut Registry) {
         less(&a[0], &a[1]).map(|b| Value::Bool(!b))
     });
     r.variadic("html", &[], Param::Any, |_, a| {
-        Ok(Value::str(html_escape(&sprint(&a))))
+        Ok(Value::str(html_escape(&escaper_text(&a))))
     });
     r.variadic("urlquery", &[], Param::Any, |_, a| {
-        Ok(Value::str(query_escape(&sprint(&a))))
+        Ok(Value::str(query_escape(&escaper_text(&a))))
     });
     r.variadic("js", &[], Param::Any, |_, a| {
-        Ok(Value::str(js_escape(&sprint(&a))))
+        Ok(Value::str(js_escape(&escaper_text(&a))))
     });
 }
 
@@ -142,6 +142,9 @@ fn length(value: &Value) -> Result<i64, CallError> {
 }
 
 fn index(item: &Value, indices: &[Value]) -> Result<Value, CallError> {
+    if item.is_nil() {
+        return Err("index of untyped nil".into());
+    }
     let mut current = item.clone();
     for key in indices {
         current = match &current {
@@ -182,6 +185,21 @@ fn position(key: &Value, len: usize) -> Result<usize, CallError> {
         .ok()
         .filter(|&i| i < len)
         .ok_or_else(|| format!("index out of range: {i}").into())
+}
+
+/// The escapers' input: their arguments printed, a nil as `<no value>` (Go's `evalArgs`).
+fn escaper_text(args: &[Value]) -> String {
+    let printable: Vec<Value> = args
+        .iter()
+        .map(|a| {
+            if a.is_nil() {
+                Value::str("<no value>")
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    sprint(&printable)
 }
 
 fn html_escape(s: &str) -> String {

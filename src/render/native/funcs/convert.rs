@@ -12,6 +12,11 @@ pub fn register(r: &mut Registry) {
     r.add("float64", &[Any], |_, a| {
         Ok(Value::Float(to_float64(&a[0])))
     });
+    // Sprig reads the value's text as an octal number, 0 when it is not one.
+    r.add("toDecimal", &[Any], |_, a| {
+        let text = crate::render::native::gofmt::sprint_value(&a[0]);
+        Ok(Value::Int64(i64::from_str_radix(&text, 8).unwrap_or(0)))
+    });
     r.add("atoi", &[Str], |_, a| {
         Ok(Value::Int(str_arg(&a, 0).parse().unwrap_or(0)))
     });

@@ -96,7 +96,10 @@ pub fn register(r: &mut Registry) {
         r.variadic(name, &[Map], Map, |_, a| merge_all(&a, true));
     }
     for name in ["deepCopy", "mustDeepCopy"] {
-        r.add(name, &[Any], |_, a| Ok(a[0].deep_copy()));
+        r.add(name, &[Any], |_, a| match &a[0] {
+            Value::Nil => Err("reflect: call of reflect.Value.Type on zero Value".into()),
+            value => Ok(value.deep_copy()),
+        });
     }
     r.variadic("dig", &[Any], Any, |_, a| dig(&a));
 }

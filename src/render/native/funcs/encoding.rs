@@ -67,15 +67,16 @@ pub fn register(r: &mut Registry) {
     r.add("toToml", &[Any], |_, a| {
         Ok(Value::str(crate::render::native::yaml::toml::to_toml(
             &a[0],
-        )))
+        )?))
     });
     r.add("b64enc", &[Str], |_, a| {
         Ok(Value::str(b64().encode(str_arg(&a, 0))))
     });
     r.add("b64dec", &[Str], |_, a| {
-        Ok(Value::str(match b64().decode(str_arg(&a, 0)) {
+        let text = str_arg(&a, 0);
+        Ok(Value::str(match b64().decode(text) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) => e.to_string(),
+            Err(e) => go_base64_error(&e, text.len()),
         }))
     });
     r.add("b32enc", &[Str], |_, a| {
@@ -91,6 +92,16 @@ pub fn register(r: &mut Registry) {
 
 fn b64() -> base64::engine::general_purpose::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
+}
+
+/// Go's `CorruptInputError` text: the offset of the bad byte, or of the incomplete group.
+fn go_base64_error(error: &base64::DecodeError, len: usize) -> String {
+    let offset = match error {
+        base64::DecodeError::InvalidByte(offset, _)
+        | base64::DecodeError::InvalidLastSymbol(offset, _) => *offset,
+        _ => len / 4 * 4,
+    };
+    format!("illegal base64 data at input byte {offset}")
 }
 
 fn error_map(message: String) -> Value {
@@ -133,7 +144,19 @@ fn from_json_map(text: &str) -> Value {
             "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             json_kind(&other)
         )),
-        Err(e) => error_map(e.to_string()),
+        Err(e) => error_map(go_json_error(text, &e)),
+    }
+}
+
+/// `encoding/json`'s wording for the common syntax errors.
+fn go_json_error(text: &str, error: &serde_json::Error) -> String {
+    match text.trim_start().chars().next() {
+        None => "unexpected end of JSON input".into(),
+        Some(c) if !matches!(c, '{' | '[' | '"' | '-' | '0'..='9' | 't' | 'f' | 'n') => {
+            format!("invalid character '{c}' looking for beginning of value")
+        }
+        _ if error.is_eof() => "unexpected end of JSON input".into(),
+        _ => error.to_string(),
     }
 }
 

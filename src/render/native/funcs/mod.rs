@@ -163,7 +163,6 @@ const UNSUPPORTED: &[&str] = &[
     "bcrypt",
     "getHostByName",
     "call",
-    "toDecimal",
     "dateModify",
     "mustDateModify",
     "date_modify",

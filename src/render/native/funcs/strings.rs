@@ -180,7 +180,11 @@ pub fn register(r: &mut Registry) {
         )))
     });
     r.add("sortAlpha", &[Any], |_, a| {
-        let mut items = strslice(&a[0]);
+        // Unlike strslice, anything but a list (nil too) is one string.
+        let mut items = match &a[0] {
+            Value::List(_) => strslice(&a[0]),
+            other => vec![strval(other)],
+        };
         items.sort();
         Ok(Value::list(items.into_iter().map(Value::str).collect()))
     });

@@ -3,12 +3,29 @@
 
 use crate::render::native::value::Value;
 
-pub fn to_toml(value: &Value) -> String {
-    let mut out = String::new();
-    if let Some(entries) = value.map_entries() {
-        write_table(&mut out, &[], &entries.into_iter().collect::<Vec<_>>());
+/// `toToml`: a map as a TOML document; any other value as a TOML value. A nil is an error,
+/// as it makes the Go encoder panic; a list holding nil yields the encoder's message.
+pub fn to_toml(value: &Value) -> Result<String, String> {
+    if value.is_nil() {
+        return Err("reflect: call of reflect.Value.Type on zero Value".into());
     }
-    out
+    if has_nil_element(value) {
+        return Ok("toml: cannot encode array with nil element".into());
+    }
+    let Some(entries) = value.map_entries() else {
+        return Ok(scalar(value));
+    };
+    let mut out = String::new();
+    write_table(&mut out, &[], &entries.into_iter().collect::<Vec<_>>());
+    Ok(out)
+}
+
+fn has_nil_element(value: &Value) -> bool {
+    match value {
+        Value::List(items) => items.iter().any(|i| i.is_nil() || has_nil_element(i)),
+        Value::Map(entries) => entries.borrow().values().any(has_nil_element),
+        _ => false,
+    }
 }
 
 fn is_table(value: &Value) -> bool {
@@ -37,7 +54,10 @@ fn write_table(out: &mut String, path: &[String], entries: &[(String, Value)]) {
         } else {
             "  ".repeat(path.len())
         };
-        out.push_str(&format!("\n{child_indent}[{}]\n", sub.join(".")));
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("{child_indent}[{}]\n", sub.join(".")));
         let inner: Vec<(String, Value)> = value
             .map_entries()
             .unwrap_or_default()
