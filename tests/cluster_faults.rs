@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use orch::record::Status;
-use support::{
-    Project, TIMEOUT, TestNamespace, engine_chart, engine_releases as releases, records, wait_for,
-};
+use support::{Project, TIMEOUT, TestNamespace, engine_releases as releases, records, wait_for};
 
 const SLOW: &str = "values:\n  - podAnnotations: {simulator.orch.dev/ready-after: 4s}";
 
