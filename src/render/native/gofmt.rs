@@ -152,6 +152,8 @@ struct Spec {
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut next_arg = 0;
+    // Explicit indexes (`%[2]s`) turn off Go's complaint about unused operands.
+    let mut reordered = false;
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '%' {
@@ -170,11 +172,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
             chars.next();
         }
+        read_arg_index(&mut chars, &mut next_arg, &mut reordered);
         spec.width = read_count(&mut chars, args, &mut next_arg);
         if chars.peek() == Some(&'.') {
             chars.next();
+            read_arg_index(&mut chars, &mut next_arg, &mut reordered);
             spec.precision = Some(read_count(&mut chars, args, &mut next_arg).unwrap_or(0));
         }
+        read_arg_index(&mut chars, &mut next_arg, &mut reordered);
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
             break;
@@ -190,7 +195,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         next_arg += 1;
         out.push_str(&format_one(verb, &spec, arg));
     }
-    if next_arg < args.len() {
+    if !reordered && next_arg < args.len() {
         let extra: Vec<String> = args[next_arg..]
             .iter()
             .map(|a| match a {
@@ -201,6 +206,25 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
     }
     out
+}
+
+/// An explicit argument index, `[n]` (1-based), which picks the next operand.
+fn read_arg_index(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    next_arg: &mut usize,
+    reordered: &mut bool,
+) {
+    if chars.peek() != Some(&'[') {
+        return;
+    }
+    let mut lookahead = chars.clone();
+    lookahead.next();
+    let digits: String = lookahead.by_ref().take_while(|c| *c != ']').collect();
+    if let Ok(n @ 1..) = digits.parse::<usize>() {
+        *chars = lookahead;
+        *next_arg = n - 1;
+        *reordered = true;
+    }
 }
 
 fn read_count(
@@ -327,10 +351,17 @@ fn format_scalar(verb: char, spec: &Spec, arg: &Value) -> String {
             };
             float_sign(*f, spec, text)
         }
-        ('g' | 'G', Value::Float(f)) => match spec.precision {
-            None => format_float_g_sign(*f, spec),
-            Some(p) => float_sign(*f, spec, g_precision(f.abs(), p.max(1))),
-        },
+        ('g' | 'G', Value::Float(f)) => {
+            let text = match spec.precision {
+                None => format_float_g_sign(*f, spec),
+                Some(p) => float_sign(*f, spec, g_precision(f.abs(), p.max(1))),
+            };
+            if verb == 'G' {
+                text.to_uppercase()
+            } else {
+                text
+            }
+        }
         _ => return bad_verb(verb, spec, arg),
     };
     let numeric = matches!(arg, Value::Int(_) | Value::Int64(_) | Value::Float(_))
