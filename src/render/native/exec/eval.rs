@@ -373,6 +373,20 @@ impl Exec<'_> {
             (Arg::Bool(_), _) => Err(constant_error(self, param.go_type())),
             _ => {
                 let value = self.eval_arg_value(frame, dot, arg, cmd)?;
+                // A nil read from a map (or returned by a function) is a typed `interface{}`
+                // in Go, which a map parameter refuses; a nil variable or pipeline is untyped.
+                let typed_nil = value.is_nil()
+                    && param == Param::Map
+                    && matches!(
+                        arg,
+                        Arg::Field(_) | Arg::Chain(..) | Arg::Ident(_) | Arg::Variable(_, _)
+                    )
+                    && !matches!(arg, Arg::Variable(_, fields) if fields.is_empty());
+                if typed_nil {
+                    let message =
+                        "wrong type for value; expected map[string]interface {}; got interface {}";
+                    return Err(self.error(frame, cmd.pos, &arg.to_string(), message.to_string()));
+                }
                 param
                     .accept(value)
                     .map_err(|message| self.error(frame, cmd.pos, &arg.to_string(), message))

@@ -155,7 +155,7 @@ fn index(item: &Value, indices: &[Value]) -> Result<Value, CallError> {
                     .get(k.as_ref())
                     .cloned()
                     .unwrap_or(Value::Nil),
-                Value::Nil => Value::Nil,
+                Value::Nil => return Err("value is nil; should be string".into()),
                 other => {
                     return Err(
                         format!("value has type {}; should be string", other.type_name()).into(),

@@ -53,12 +53,12 @@ pub fn register(r: &mut Registry) {
         Ok(Value::Float(decimal_fold(&a, 1.0, Decimal::mul)))
     });
     r.variadic("divf", &[Any], Any, |_, a| {
-        Ok(Value::Float(
-            a[1..]
-                .iter()
-                .map(to_float64)
-                .fold(to_float64(&a[0]), |x, y| x / y),
-        ))
+        let floats: Vec<f64> = a.iter().map(to_float64).collect();
+        let mut result = floats[0];
+        for divisor in &floats[1..] {
+            result = decimal_div(result, *divisor)?;
+        }
+        Ok(Value::Float(result))
     });
     r.variadic("maxf", &[Any], Any, |_, a| {
         Ok(Value::Float(
@@ -168,6 +168,47 @@ fn seq(params: &[i64]) -> String {
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// shopspring/decimal's `Div`: 16 decimal places, rounded half away from zero; dividing
+/// by zero is an error.
+fn decimal_div(a: f64, b: f64) -> Result<f64, CallError> {
+    if b == 0.0 {
+        return Err("decimal division by 0".into());
+    }
+    const PRECISION: u32 = 16;
+    let exact = Decimal::from_f64(a)
+        .zip(Decimal::from_f64(b))
+        .and_then(|(x, y)| {
+            // x/y = (xm / 10^xs) / (ym / 10^ys) = xm * 10^(ys - xs + P) / ym, at scale P.
+            let shift = i64::from(y.scale) - i64::from(x.scale) + i64::from(PRECISION);
+            let (numerator, denominator) = if shift >= 0 {
+                (
+                    x.mantissa.checked_mul(10i128.checked_pow(shift as u32)?)?,
+                    y.mantissa,
+                )
+            } else {
+                (
+                    x.mantissa,
+                    y.mantissa
+                        .checked_mul(10i128.checked_pow((-shift) as u32)?)?,
+                )
+            };
+            let quotient = numerator / denominator;
+            let remainder = numerator % denominator;
+            let round_up = remainder.checked_mul(2)?.abs() >= denominator.abs();
+            let negative = (numerator < 0) != (denominator < 0);
+            let mantissa = match (round_up, negative) {
+                (true, true) => quotient - 1,
+                (true, false) => quotient + 1,
+                _ => quotient,
+            };
+            Some(Decimal {
+                mantissa,
+                scale: PRECISION,
+            })
+        });
+    Ok(exact.map_or(a / b, Decimal::to_f64))
 }
 
 /// An exact decimal: `mantissa * 10^-scale`, from a float's shortest representation.
