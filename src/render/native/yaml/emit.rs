@@ -74,10 +74,40 @@ fn to_node(json: &serde_json::Value) -> Node {
                 .iter()
                 .map(|(k, v)| (k.clone(), to_node(v)))
                 .collect();
-            pairs.sort_by(|a, b| key_order(&a.0, &b.0));
+            stable_sort(&mut pairs, |a, b| key_order(&a.0, &b.0) == Ordering::Less);
             Node::Map(pairs)
         }
     }
+}
+
+/// A merge sort that, unlike the standard library's, accepts an inconsistent `less`:
+/// go-yaml's key order is not a total order for some mixes of digits, letters and
+/// punctuation. (Go's result for those depends on map iteration order, so it varies from
+/// run to run in helm too; for every consistent case the order is the same.)
+fn stable_sort<T>(items: &mut Vec<T>, less: impl Fn(&T, &T) -> bool + Copy) {
+    if items.len() <= 1 {
+        return;
+    }
+    let mut right = items.split_off(items.len() / 2);
+    stable_sort(items, less);
+    stable_sort(&mut right, less);
+    let mut left = std::mem::take(items).into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+        let next = if less(r, l) {
+            right.next()
+        } else {
+            left.next()
+        };
+        items.extend(next);
+    }
+    items.extend(left);
+    items.extend(right);
+}
+
+/// libyaml's simple keys: at most 128 bytes, on one line.
+fn is_simple_key(key: &str) -> bool {
+    key.len() <= 128 && !key.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 /// go-yaml v2's `keyList.Less` for string keys: letters after other characters, digit runs
@@ -206,8 +236,16 @@ impl Emitter {
                 let inner = if indent < 0 { 0 } else { indent + 2 };
                 for (key, value) in entries {
                     self.write_indent(inner);
-                    self.scalar(key, Style::for_string(key), inner, true);
-                    self.indicator(":", false, false, false);
+                    if is_simple_key(key) {
+                        self.scalar(key, Style::for_string(key), inner, true);
+                        self.indicator(":", false, false, false);
+                    } else {
+                        // libyaml writes long or multi-line keys as `? key` / `: value`.
+                        self.indicator("?", true, false, true);
+                        self.scalar(key, Style::for_string(key), inner, false);
+                        self.write_indent(inner);
+                        self.indicator(":", true, false, true);
+                    }
                     self.node(value, inner, true);
                 }
             }

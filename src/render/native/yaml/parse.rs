@@ -259,25 +259,95 @@ fn is_yaml_float(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-/// YAML timestamps (`2001-12-14`, with optional time): go-yaml v2 keeps them as strings
-/// when decoding into `interface{}`, but they are not plain-safe when encoding.
+/// YAML timestamps in the forms go-yaml v2 tries (`2006-1-2`, `2006-1-2 15:4:5.999`, and
+/// with `T`, a zone `Z` or `±07:00`): they decode as strings into `interface{}`, but a
+/// string in one of these forms is quoted when encoded.
 pub fn is_timestamp(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    if bytes.len() < 8 || !bytes[..4].iter().all(u8::is_ascii_digit) || bytes[4] != b'-' {
+    let Some((date, time)) = split_date(s) else {
         return false;
-    }
-    let rest = &s[5..];
-    let date_end = rest.find(['T', 't', ' ']).unwrap_or(rest.len());
-    let mut parts = rest[..date_end].split('-');
-    let ok = |p: Option<&str>| {
-        p.is_some_and(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
     };
-    let date_ok = ok(parts.next()) && ok(parts.next()) && parts.next().is_none();
-    if !date_ok {
+    if !valid_date(date) {
         return false;
     }
-    let time = &rest[date_end..];
-    time.is_empty() || time.len() > 1 && time[1..].contains(':')
+    let Some(separator) = time.chars().next() else {
+        return true;
+    };
+    let time = &time[1..];
+    match separator {
+        ' ' => clock(time).is_some_and(str::is_empty),
+        'T' | 't' => clock(time).is_some_and(|zone| {
+            zone == "Z" || {
+                let b = zone.as_bytes();
+                b.len() == 6
+                    && matches!(b[0], b'+' | b'-')
+                    && digits(&zone[1..3])
+                    && b[3] == b':'
+                    && digits(&zone[4..])
+            }
+        }),
+        _ => false,
+    }
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `YYYY-M-D` and what follows it.
+fn split_date(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    let end = s[5..].find(['T', 't', ' ']).map_or(s.len(), |i| i + 5);
+    Some((&s[..end], &s[end..]))
+}
+
+fn valid_date(date: &str) -> bool {
+    let mut parts = date.split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let short = |p: &str| (1..=2).contains(&p.len()) && digits(p);
+    if !(short(month) && short(day)) {
+        return false;
+    }
+    let (year, month, day): (i32, u32, u32) = (
+        year.parse().unwrap_or(0),
+        month.parse().unwrap_or(0),
+        day.parse().unwrap_or(0),
+    );
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// `15:4:5` with an optional fraction; returns what follows.
+fn clock(s: &str) -> Option<&str> {
+    let mut rest = s;
+    for (i, max) in [23u32, 59, 59].iter().enumerate() {
+        if i > 0 {
+            rest = rest.strip_prefix(':')?;
+        }
+        let len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=2).contains(&len) || rest[..len].parse::<u32>().ok()? > *max {
+            return None;
+        }
+        rest = &rest[len..];
+    }
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        rest = &fraction[len..];
+    }
+    Some(rest)
 }
 
 /// The JSON form: keys become strings, numbers stay numbers, merge keys (`<<`) merge.
