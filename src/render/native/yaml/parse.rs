@@ -127,9 +127,30 @@ pub enum Resolved {
 }
 
 pub fn resolve(scalar: &Scalar) -> Resolved {
-    match scalar.tag.as_deref() {
-        Some("!!str" | "tag:yaml.org,2002:str") => return Resolved::Str(scalar.text.clone()),
-        Some("!!binary" | "tag:yaml.org,2002:binary") => {
+    let tag = scalar.tag.as_deref().map(|t| {
+        t.trim_start_matches("tag:yaml.org,2002:")
+            .trim_start_matches("!!")
+    });
+    match tag {
+        Some("str") => return Resolved::Str(scalar.text.clone()),
+        // An explicit type resolves quoted text too (`!!int "42"` is 42).
+        Some("int" | "float" | "bool" | "null") => {
+            let resolved = resolve_plain(&scalar.text);
+            let fits = matches!(
+                (tag, &resolved),
+                (Some("int"), Resolved::Int(_) | Resolved::Uint(_))
+                    | (Some("float"), Resolved::Float(_))
+                    | (Some("bool"), Resolved::Bool(_))
+                    | (Some("null"), Resolved::Null)
+            );
+            if fits {
+                return resolved;
+            }
+            if let (Some("float"), Resolved::Int(i)) = (tag, &resolved) {
+                return Resolved::Float(*i as f64);
+            }
+        }
+        Some("binary") => {
             return Resolved::Str(decode_binary(&scalar.text));
         }
         _ => {}
@@ -358,7 +379,10 @@ pub fn to_json(node: &Node) -> Result<Json, String> {
             Resolved::Bool(b) => Json::Bool(b),
             Resolved::Int(i) => Json::Number(i.into()),
             Resolved::Uint(u) => Json::Number(u.into()),
-            Resolved::Float(f) => Number::from_f64(f).map_or(Json::Null, Json::Number),
+            Resolved::Float(f) => Json::Number(Number::from_f64(f).ok_or_else(|| {
+                let text = crate::render::native::gofmt::format_float(f);
+                format!("error converting YAML to JSON: json: unsupported value: {text}")
+            })?),
             Resolved::Str(s) => Json::String(s),
         }),
         Node::Seq(items) => Ok(Json::Array(
