@@ -322,6 +322,7 @@ fn format_scalar(verb: char, spec: &Spec, arg: &Value) -> String {
         ('v' | 't', Value::Bool(b)) => b.to_string(),
         ('v' | 's', Value::Object(o)) => o.go_string(),
         ('s', Value::Bytes(b)) => truncate(&String::from_utf8_lossy(b), spec.precision),
+        ('q', Value::Str(s)) if spec.plus => quote_ascii(s),
         ('q', Value::Str(s)) => quote(s),
         ('q', Value::Bytes(b)) => quote(&String::from_utf8_lossy(b)),
         ('q', Value::Int(i) | Value::Int64(i)) => quote_rune(*i),
@@ -333,10 +334,13 @@ fn format_scalar(verb: char, spec: &Spec, arg: &Value) -> String {
             char::from_u32(*i as u32).unwrap_or('\u{fffd}').to_string()
         }
         ('U', Value::Int(i) | Value::Int64(i)) => format!("U+{i:04X}"),
-        ('x', Value::Str(s)) => hex(s.as_bytes(), false),
-        ('X', Value::Str(s)) => hex(s.as_bytes(), true),
-        ('x', Value::Bytes(b)) => hex(b, false),
-        ('X', Value::Bytes(b)) => hex(b, true),
+        ('x', Value::Str(s)) => hex(s.as_bytes(), false, spec.space),
+        ('X', Value::Str(s)) => hex(s.as_bytes(), true, spec.space),
+        ('x', Value::Bytes(b)) => hex(b, false, spec.space),
+        ('X', Value::Bytes(b)) => hex(b, true, spec.space),
+        ('O', Value::Int(i) | Value::Int64(i)) => {
+            sign(*i, spec, format!("0o{:o}", i.unsigned_abs()))
+        }
         ('f' | 'F', Value::Float(f)) => float_sign(
             *f,
             spec,
@@ -434,8 +438,9 @@ fn truncate(s: &str, precision: Option<usize>) -> String {
     }
 }
 
-fn hex(bytes: &[u8], upper: bool) -> String {
-    bytes
+/// `%x` of text: two hex digits per byte, separated by spaces with the ` ` flag.
+fn hex(bytes: &[u8], upper: bool, spaced: bool) -> String {
+    let digits: Vec<String> = bytes
         .iter()
         .map(|b| {
             if upper {
@@ -444,7 +449,8 @@ fn hex(bytes: &[u8], upper: bool) -> String {
                 format!("{b:02x}")
             }
         })
-        .collect()
+        .collect();
+    digits.join(if spaced { " " } else { "" })
 }
 
 fn pad(body: String, spec: &Spec, numeric: bool) -> String {
@@ -462,9 +468,27 @@ fn pad(body: String, spec: &Spec, numeric: bool) -> String {
             None => ("", body.as_str()),
         };
         format!("{sign}{}{digits}", "0".repeat(fill))
+    } else if spec.zero {
+        // Go 1.22 pads strings with zeros too.
+        format!("{}{body}", "0".repeat(fill))
     } else {
         format!("{}{body}", " ".repeat(fill))
     }
+}
+
+/// Go's `strconv.QuoteToASCII` (`%+q`): non-ASCII characters as escapes.
+fn quote_ascii(s: &str) -> String {
+    let mut out = String::from('"');
+    for c in s.chars() {
+        match c as u32 {
+            0x20..=0x7e => push_escaped(&mut out, c, '"'),
+            u if u < 0x10000 && c.is_ascii() => push_escaped(&mut out, c, '"'),
+            u if u < 0x10000 => out.push_str(&format!("\\u{u:04x}")),
+            u => out.push_str(&format!("\\U{u:08x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Go's `strconv.Quote`.

@@ -20,7 +20,8 @@ pub fn parse_number(text: &str) -> Option<Number> {
             .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
             .map(|f| f as i64)
     });
-    let is_hex = text.trim_start_matches(['+', '-']).starts_with("0x");
+    let body = text.trim_start_matches(['+', '-']);
+    let is_hex = (body.starts_with("0x") || body.starts_with("0X")) && !body.contains(['p', 'P']);
     Some(Number {
         text: text.to_string(),
         int,
@@ -85,13 +86,38 @@ fn parse_go_int(text: &str) -> Option<i64> {
 fn parse_go_float(text: &str) -> Option<f64> {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
     if clean.contains(['x', 'X']) {
-        return None;
+        return parse_hex_float(&clean);
     }
     let body = clean.trim_start_matches(['+', '-']);
     if body.is_empty() || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return None;
     }
     clean.parse::<f64>().ok()
+}
+
+/// `0x1.8p3`: a hex mantissa and a binary exponent.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let body = body
+        .strip_prefix("0x")
+        .or_else(|| body.strip_prefix("0X"))?;
+    let (mantissa, exponent) = body.split_once(['p', 'P'])?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut value = 0f64;
+    for c in int.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    let value = value * 2f64.powi(exponent);
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
