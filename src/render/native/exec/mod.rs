@@ -203,7 +203,7 @@ impl<'a> Exec<'a> {
             Node::Action(pipe) => {
                 let value = self.eval_pipeline(frame, dot, pipe)?;
                 if pipe.decl.is_empty() {
-                    self.print(frame, pipe.pos, &value, out)?;
+                    Self::print(&value, out);
                 }
             }
             Node::If(branch) => return self.walk_if_with(frame, dot, branch, false, out),
@@ -231,25 +231,13 @@ impl<'a> Exec<'a> {
         Ok(Flow::Normal)
     }
 
-    fn print(
-        &self,
-        frame: &Frame,
-        pos: usize,
-        value: &Value,
-        out: &mut String,
-    ) -> Result<(), TemplateError> {
+    /// Go prints an action's value with `fmt`; a nil (a missing key) is `<no value>`.
+    fn print(value: &Value, out: &mut String) {
         match value {
             Value::Nil => out.push_str("<no value>"),
             Value::Str(s) => out.push_str(s),
-            Value::Object(o) if matches!(o.as_ref(), super::object::Object::Semver(_)) => {
-                out.push_str(&o.go_string())
-            }
-            value => {
-                let _ = (frame, pos);
-                out.push_str(&sprint_value(value));
-            }
+            value => out.push_str(&sprint_value(value)),
         }
-        Ok(())
     }
 
     fn walk_if_with(

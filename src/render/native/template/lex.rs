@@ -277,7 +277,7 @@ impl Lexer<'_> {
                     || c == '.'
                     || c == '_'
                     || (i == 0 && (c == '+' || c == '-'))
-                    || ((c == '+' || c == '-') && self.exponent_sign(start + i))
+                    || ((c == '+' || c == '-') && self.exponent_sign(start, start + i))
             })
             .count();
         let text = &self.src[start..start + len];
@@ -287,9 +287,10 @@ impl Lexer<'_> {
     }
 
     /// A sign inside a number is part of it only right after an exponent marker.
-    fn exponent_sign(&self, at: usize) -> bool {
+    fn exponent_sign(&self, start: usize, at: usize) -> bool {
         let prev = self.src.as_bytes()[at - 1];
-        let is_hex = self.src[..at].contains("0x") || self.src[..at].contains("0X");
+        let digits = self.src[start..at].trim_start_matches(['+', '-']);
+        let is_hex = digits.starts_with("0x") || digits.starts_with("0X");
         matches!(prev, b'e' | b'E') && !is_hex || matches!(prev, b'p' | b'P')
     }
 
@@ -443,6 +444,21 @@ mod tests {
         assert_eq!(
             kinds("{{-3}}"),
             vec![Tok::LeftDelim, Tok::Number("-3".into()), Tok::RightDelim]
+        );
+    }
+
+    #[test]
+    fn exponent_signs_belong_to_the_number() {
+        assert_eq!(
+            kinds("{{ 0x1F }}{{ 1e-3 }}"),
+            vec![
+                Tok::LeftDelim,
+                Tok::Number("0x1F".into()),
+                Tok::RightDelim,
+                Tok::LeftDelim,
+                Tok::Number("1e-3".into()),
+                Tok::RightDelim
+            ]
         );
     }
 
