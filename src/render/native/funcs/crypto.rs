@@ -59,6 +59,21 @@ pub fn register(r: &mut Registry) {
             base64::engine::general_purpose::STANDARD.encode(bytes),
         ))
     });
+    r.add("bcrypt", &[Str], |x, a| {
+        warn_random(x, "bcrypt");
+        Ok(Value::str(bcrypt_hash(str_arg(&a, 0))))
+    });
+    r.add("htpasswd", &[Str, Str], |x, a| {
+        warn_random(x, "htpasswd");
+        let user = str_arg(&a, 0);
+        if user.contains(':') {
+            return Ok(Value::str(format!("invalid username: {user}")));
+        }
+        Ok(Value::str(format!(
+            "{user}:{}",
+            bcrypt_hash(str_arg(&a, 1))
+        )))
+    });
     r.add("randInt", &[Int, Int], |x, a| {
         warn_random(x, "randInt");
         let (min, max) = (int_arg(&a, 0), int_arg(&a, 1));
@@ -92,6 +107,15 @@ fn random_string(
         .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
         .collect();
     Ok(Value::str(s))
+}
+
+/// Go's `bcrypt.GenerateFromPassword` at the default cost: a `$2a$10$` hash, salted
+/// at random.
+fn bcrypt_hash(password: &str) -> String {
+    match bcrypt::hash_with_result(password, 10) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

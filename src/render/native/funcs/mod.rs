@@ -159,8 +159,6 @@ const UNSUPPORTED: &[&str] = &[
     "derivePassword",
     "encryptAES",
     "decryptAES",
-    "htpasswd",
-    "bcrypt",
     "getHostByName",
     "call",
     "dateModify",
