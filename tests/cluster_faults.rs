@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use orch::record::Status;
-use support::{Project, TIMEOUT, TestNamespace, engine_releases as releases, records, wait_for};
+use support::{
+    Project, TIMEOUT, TestNamespace, engine_releases as releases, records, revision_statuses,
+    wait_for,
+};
 
 const SLOW: &str = "values:\n  - podAnnotations: {simulator.orch.dev/ready-after: 4s}";
 
@@ -100,11 +103,7 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_and_a_foreign_one_needs_force_u
         "{}",
         taken.stderr
     );
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "slow")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "slow").await;
     assert_eq!(statuses, vec![Status::Failed, Status::Deployed]);
     project.orch(&["diff", "--detailed-exitcode"]).expect(0);
 
@@ -138,11 +137,7 @@ async fn a_lock_left_by_a_dead_run_is_taken_over_and_a_foreign_one_needs_force_u
         refused.stdout
     );
     project.orch(&["sync", "--force-unlock"]).expect(0);
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "slow")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "slow").await;
     assert_eq!(
         statuses,
         vec![
@@ -246,11 +241,7 @@ async fn a_deployment_that_never_becomes_ready_times_out_with_its_pods_reasons()
         "{}",
         run.stdout
     );
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "stuck")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "stuck").await;
     assert_eq!(statuses, vec![Status::Failed]);
     assert_eq!(
         records(&ns.client(), ns.name(), "aside").await.len(),
@@ -266,11 +257,7 @@ async fn a_deployment_that_never_becomes_ready_times_out_with_its_pods_reasons()
         ),
     );
     project.orch(&["sync"]).expect(0);
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "stuck")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "stuck").await;
     assert_eq!(
         statuses,
         vec![Status::Failed, Status::Deployed],
@@ -384,11 +371,7 @@ async fn an_object_the_api_server_rejects_fails_its_release_with_the_servers_rea
         run.stdout
     );
     assert_eq!(records(&ns.client(), ns.name(), "aside").await.len(), 1);
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "bad")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "bad").await;
     assert_eq!(statuses, vec![Status::Failed], "recorded truthfully");
 
     project.write(

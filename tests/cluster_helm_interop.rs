@@ -7,7 +7,7 @@ mod support;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use orch::record::Status;
-use support::{Project, TestNamespace, engine_chart, records};
+use support::{Project, TestNamespace, engine_chart, records, revision_statuses};
 
 fn helm(args: &[&str]) -> String {
     let output = std::process::Command::new("helm")
@@ -73,11 +73,7 @@ async fn orch_adopts_a_helm_release_and_helm_rolls_back_and_uninstalls_orchs() {
     );
     project.orch(&["sync"]).expect(0);
     assert_eq!(greeting(&ns).await, "from-orch");
-    let statuses: Vec<Status> = records(&ns.client(), ns.name(), "web")
-        .await
-        .iter()
-        .map(|r| r.info.status)
-        .collect();
+    let statuses: Vec<Status> = revision_statuses(&ns.client(), ns.name(), "web").await;
     assert_eq!(
         statuses,
         vec![

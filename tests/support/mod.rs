@@ -14,5 +14,5 @@ mod wait;
 pub use cluster::{client, kubeconfig, orch};
 pub use namespace::TestNamespace;
 pub use private::PrivateCluster;
-pub use project::{Project, Run, engine_chart, engine_releases, records};
+pub use project::{Project, Run, engine_chart, engine_releases, records, revision_statuses};
 pub use wait::{TIMEOUT, assert_stays, wait_for};

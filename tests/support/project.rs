@@ -114,3 +114,16 @@ pub async fn records(client: &Client, namespace: &str, release: &str) -> Vec<Rel
     records.sort_by_key(|r| r.version);
     records
 }
+
+/// The statuses of a release's revisions, oldest first.
+pub async fn revision_statuses(
+    client: &Client,
+    namespace: &str,
+    release: &str,
+) -> Vec<orch::record::Status> {
+    records(client, namespace, release)
+        .await
+        .iter()
+        .map(|r| r.info.status)
+        .collect()
+}
