@@ -54,11 +54,15 @@ start() {
   setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
   local pid=$!
   echo "$name $pid" >>"$DIR/pids"
-  # Until the forked shell has exec'd the command, owned_pid cannot recognise it.
-  for _ in {1..50}; do
+  # Until the forked shell has exec'd the command, owned_pid cannot recognise it, and
+  # wait_for would take it for exited. The exec of a 100 MB binary whose pages are not
+  # cached yet (a fresh CI machine) has been seen to take seconds, so wait for it.
+  local deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
     if owned_pid "$pid" || ! kill -0 "$pid" 2>/dev/null; then return 0; fi
     sleep 0.05
   done
+  fail "$name" "$name did not start within 120 s"
 }
 
 api() { curl -skf --max-time 5 -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$API_PORT$1"; }
