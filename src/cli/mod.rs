@@ -87,6 +87,10 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     kustomize_binary: PathBuf,
+    /// Use only charts and repository indexes already in the cache (`orch deps` fills it):
+    /// no network
+    #[arg(long, global = true)]
+    skip_deps: bool,
     /// Releases worked on at once [default: one per CPU]
     #[arg(long, global = true, default_value_t = 0, hide_default_value = true)]
     concurrency: usize,
@@ -124,6 +128,12 @@ impl GlobalArgs {
             RendererChoice::Auto => RendererKind::Auto,
             RendererChoice::Native => RendererKind::Native,
             RendererChoice::Helm => RendererKind::Helm,
+        }
+    }
+
+    fn fetch_options(&self) -> crate::fetch::FetchOptions {
+        crate::fetch::FetchOptions {
+            offline: self.skip_deps,
         }
     }
 
@@ -175,6 +185,12 @@ enum Command {
     /// Uninstall the selected releases, dependents first
     #[command(after_help = "Examples:\n  orch destroy -e staging -l tier=apps")]
     Destroy(commands::destroy::DestroyArgs),
+    /// Fetch the selected releases' charts and dependencies into the cache (for --skip-deps)
+    #[command(after_help = "Examples:\n  orch deps -e prod\n  orch template -e prod --skip-deps")]
+    Deps,
+    /// Write the selected releases' charts, dependencies included, to a directory
+    #[command(after_help = "Examples:\n  orch fetch -e staging --output-dir vendor/")]
+    Fetch(commands::charts::FetchArgs),
     /// Print (or write) each release's merged values
     #[command(
         after_help = "Examples:\n  orch write-values -e staging -l name=server\n  orch write-values -e prod --output-dir values-out/"
@@ -201,6 +217,8 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => commands::sync::run(global, &args, true),
         Command::Status(args) => commands::status::run(global, &args),
         Command::Destroy(args) => commands::destroy::run(global, &args),
+        Command::Deps => commands::charts::deps(global),
+        Command::Fetch(args) => commands::charts::fetch(global, &args),
         Command::WriteValues(args) => commands::write_values::run(global, &args),
         Command::Completion { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

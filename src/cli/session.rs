@@ -1,6 +1,8 @@
 //! What every command starts from: the loaded releases files, the selection, the
 //! command-line values.
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -9,6 +11,7 @@ use tokio::runtime::Runtime;
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::config::{self, LoadOptions, Overrides, Spec};
 use crate::diff::ReleaseDiff;
+use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
 use crate::render::{Capabilities, RenderOptions, RenderedRelease, Renderer, checks};
 use crate::sync::compare::diff_release;
@@ -109,16 +112,46 @@ impl Session {
             .collect()
     }
 
-    /// Renders the selected releases that are to exist, in DAG order, for a cluster with
-    /// `capabilities` (offline: Helm's defaults), and checks what no cluster could take:
-    /// objects without apiVersion, kind or name, and objects two releases both render.
-    /// Every failure is reported, not just the first; any failure fails the whole render,
-    /// before anything is written to a cluster.
+    /// The selected releases that are to exist, in DAG order: what is fetched and rendered.
+    pub fn desired(&self) -> Vec<usize> {
+        self.plan
+            .ordered()
+            .into_iter()
+            .filter(|&i| self.spec.releases[i].desired())
+            .collect()
+    }
+
+    /// The charts of `releases`, fetched (or found in the cache with `--skip-deps`). Every
+    /// failure is reported, not just the first.
+    pub fn fetch(
+        &self,
+        fetcher: &Fetcher<'_>,
+        releases: &[usize],
+    ) -> Result<Vec<(usize, FetchedChart)>> {
+        let results = fetcher.fetch_all(&self.spec.releases, releases);
+        let charts = all_or_failures(
+            "fetch their charts",
+            releases.iter().zip(results).map(|(&index, result)| {
+                let release = &self.spec.releases[index];
+                result
+                    .map(|chart| (index, chart))
+                    .map_err(|err| format!("{}: release {}: {err}", release.defined_at, release.id))
+            }),
+        )?;
+        Ok(charts)
+    }
+
+    /// Fetches and renders the selected releases that are to exist, in DAG order, for a
+    /// cluster with `capabilities` (offline: Helm's defaults), and checks what no cluster
+    /// could take: objects without apiVersion, kind or name, and objects two releases both
+    /// render. Any failure fails the whole render, before anything is written to a cluster.
     pub fn render(
         &self,
         global: &GlobalArgs,
         capabilities: Option<Capabilities>,
     ) -> Result<Vec<RenderedRelease>> {
+        let fetcher = Fetcher::new(&self.spec.repositories, &global.fetch_options())?;
+        let charts = self.fetch(&fetcher, &self.desired())?;
         let renderer = Renderer::new(&RenderOptions {
             renderer: global.renderer(),
             helm_binary: global.helm_binary(),
@@ -126,31 +159,41 @@ impl Session {
             concurrency: global.concurrency,
             capabilities,
         })?;
-        let releases: Vec<usize> = self
-            .plan
-            .ordered()
-            .into_iter()
-            .filter(|&i| self.spec.releases[i].desired())
+        let jobs: Vec<(usize, &Path)> = charts
+            .iter()
+            .map(|(index, chart)| (*index, chart.dir.as_path()))
             .collect();
-        let mut rendered = Vec::with_capacity(releases.len());
-        let mut failures = Vec::new();
-        for result in renderer.render_all(&self.spec, &releases, &self.overrides) {
-            match result {
-                Ok(release) => rendered.push(release),
-                Err(err) => failures.push(err.to_string()),
-            }
-        }
-        match failures.len() {
-            0 => {}
-            1 => anyhow::bail!("{}", failures[0]),
-            n => anyhow::bail!("{n} releases failed to render:\n{}", failures.join("\n")),
-        }
+        let results = renderer.render_all(&self.spec, &jobs, &self.overrides);
+        let rendered = all_or_failures(
+            "render",
+            results.into_iter().map(|r| r.map_err(|e| e.to_string())),
+        )?;
         let problems = checks::problems(&self.spec, &rendered);
         match problems.len() {
             0 => Ok(rendered),
             1 => anyhow::bail!("{}", problems[0]),
             n => anyhow::bail!("{n} problems:\n{}", problems.join("\n")),
         }
+    }
+}
+
+/// Every result's value, or one error listing every failure (`N releases failed to WHAT`).
+fn all_or_failures<T>(
+    what: &str,
+    results: impl Iterator<Item = Result<T, String>>,
+) -> Result<Vec<T>> {
+    let mut values = Vec::new();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(value) => values.push(value),
+            Err(err) => failures.push(err),
+        }
+    }
+    match failures.len() {
+        0 => Ok(values),
+        1 => anyhow::bail!("{}", failures[0]),
+        n => anyhow::bail!("{n} releases failed to {what}:\n{}", failures.join("\n")),
     }
 }
 

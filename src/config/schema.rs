@@ -73,7 +73,7 @@ pub struct HelmDefaultsDoc {
     pub kube_context: Option<String>,
 }
 
-/// Kept for the chart-fetching stage; credentials are never logged.
+/// A chart repository or OCI registry, for the fetch stage; credentials are never logged.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RepositoryDoc {
@@ -90,6 +90,10 @@ pub struct RepositoryDoc {
     pub insecure_skip_tls_verify: bool,
     #[serde(default)]
     pub pass_credentials: bool,
+    /// OCI registries only: plain HTTP instead of HTTPS (Helm's `--plain-http`); an orch
+    /// extension, for registries on loopback.
+    #[serde(default)]
+    pub plain_http: bool,
 }
 
 /// A `set` entry: `value` for one value, `values` for a list (helm's `{a,b}`).

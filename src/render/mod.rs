@@ -2,7 +2,8 @@
 //!
 //! Helm charts render in-process by default (`native`, Go templates reimplemented), or
 //! through `helm template` when asked; directories of plain or minijinja manifests are
-//! rendered in-process. Releases render in parallel on a rayon pool of `concurrency` threads.
+//! rendered in-process. Charts arrive as directories from the fetch stage. Releases render
+//! in parallel on a rayon pool of `concurrency` threads.
 
 pub mod checks;
 mod directory;
@@ -11,7 +12,7 @@ mod kustomize;
 pub mod manifest;
 pub mod native;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -101,17 +102,18 @@ impl Renderer {
         })
     }
 
-    /// Renders `releases` (indices into `spec.releases`); results come in the same order.
+    /// Renders `releases`: indices into `spec.releases`, each with its chart's directory as
+    /// the fetch stage left it. Results come in the same order.
     pub fn render_all(
         &self,
         spec: &Spec,
-        releases: &[usize],
+        releases: &[(usize, &Path)],
         overrides: &Overrides,
     ) -> Vec<Result<RenderedRelease, RenderError>> {
         self.pool.install(|| {
             releases
                 .par_iter()
-                .map(|&index| self.render(spec, index, overrides))
+                .map(|&(index, dir)| self.render(spec, index, dir, overrides))
                 .collect()
         })
     }
@@ -120,6 +122,7 @@ impl Renderer {
         &self,
         spec: &Spec,
         index: usize,
+        dir: &Path,
         overrides: &Overrides,
     ) -> Result<RenderedRelease, RenderError> {
         let release = &spec.releases[index];
@@ -129,18 +132,6 @@ impl Renderer {
             message,
         };
         let values = spec.release_values(release, overrides)?;
-        let Some(dir) = release.chart_dir() else {
-            return Err(fail(format!(
-                "chart `{}` is not a local directory; charts from repositories are not supported yet",
-                release.chart
-            )));
-        };
-        if !dir.is_dir() {
-            return Err(fail(format!(
-                "chart directory {} does not exist",
-                dir.display()
-            )));
-        }
         let chart_file = dir.join("Chart.yaml");
         let (manifests, chart) = if chart_file.is_file() {
             let chart = crate::config::read_text(&chart_file)
@@ -149,25 +140,25 @@ impl Renderer {
             let stream = match self.kind {
                 RendererKind::Helm => self
                     .helm
-                    .template(release, &dir, &values, self.capabilities.as_ref())
+                    .template(release, dir, &values, self.capabilities.as_ref())
                     .map_err(fail)?,
                 RendererKind::Auto | RendererKind::Native => {
-                    self.native_template(release, &dir, &values).map_err(fail)?
+                    self.native_template(release, dir, &values).map_err(fail)?
                 }
             };
             (
                 manifest::split(&stream, release.chart_name()).map_err(fail)?,
                 chart,
             )
-        } else if kustomize::is_kustomization(&dir) {
-            let stream = kustomize::build(&self.kustomize_binary, &dir).map_err(fail)?;
+        } else if kustomize::is_kustomization(dir) {
+            let stream = kustomize::build(&self.kustomize_binary, dir).map_err(fail)?;
             let source = format!("{}/kustomization.yaml", release.chart_name());
             let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
             (manifest::split(&stream, &source).map_err(fail)?, chart)
         } else {
             let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
             (
-                directory::render(spec, release, &dir, &values).map_err(fail)?,
+                directory::render(spec, release, dir, &values).map_err(fail)?,
                 chart,
             )
         };

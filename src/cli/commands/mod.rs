@@ -1,3 +1,4 @@
+pub mod charts;
 pub mod destroy;
 pub mod diff;
 pub mod graph;

@@ -35,7 +35,7 @@ impl CapabilitiesInfo {
     /// `kube_version` as Helm's `--kube-version` takes it (`1.27` becomes `v1.27.0`).
     pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> Result<Self, String> {
         let text = kube_version.unwrap_or(DEFAULT_KUBE_VERSION);
-        let version = super::funcs::semver::Version::parse(text.trim_start_matches('v'))
+        let version = crate::semver::Version::parse(text.trim_start_matches('v'))
             .map_err(|_| format!("invalid kube version {text:?}"))?;
         let canonical = format!("v{version}");
         let mut parts = canonical.trim_start_matches('v').split(['.', '-', '+']);

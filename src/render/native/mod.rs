@@ -135,7 +135,7 @@ fn check_kube_version(
     else {
         return Ok(());
     };
-    if wanted.is_empty() || funcs::semver::satisfies(wanted, &capabilities.kube_version) {
+    if wanted.is_empty() || crate::semver::satisfies(wanted, &capabilities.kube_version) {
         return Ok(());
     }
     Err(NativeError::Chart {

@@ -19,7 +19,7 @@ pub enum Object {
     /// `.Capabilities.APIVersions`.
     VersionSet(Vec<String>),
     /// What Sprig's `semver` returns.
-    Semver(super::funcs::semver::Version),
+    Semver(crate::semver::Version),
     /// A Go `time.Time` (`now`, `toDate`).
     Time(jiff::Zoned),
 }

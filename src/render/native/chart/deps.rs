@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::load::Chart;
 use super::values::{coalesce_values, merge_tables, merge_values, path_to_map, path_value, table};
-use crate::render::native::funcs::semver::satisfies;
+use crate::semver::satisfies;
 
 /// Drops disabled subcharts and renames aliased ones, recursively (`processDependencyEnabled`).
 pub fn process_enabled(

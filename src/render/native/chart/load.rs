@@ -318,7 +318,7 @@ fn validate_metadata(map: &serde_json::Map<String, Json>) -> Result<(), String> 
     if version.is_empty() {
         return Err("chart.metadata.version is required".into());
     }
-    if crate::render::native::funcs::semver::Version::parse(version).is_err() {
+    if crate::semver::Version::parse(version).is_err() {
         return Err(format!("chart.metadata.version {version:?} is invalid"));
     }
     if !matches!(text("type"), "" | "application" | "library") {
