@@ -226,7 +226,14 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                 &environment,
             )?);
         }
-        repositories.append(&mut part.doc.repositories);
+        let lines = yaml::item_lines(&part.text, "repositories");
+        for (index, repository) in std::mem::take(&mut part.doc.repositories)
+            .into_iter()
+            .enumerate()
+        {
+            let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
+            add_repository(&mut repositories, repository, Location::new(path, line, 0))?;
+        }
     }
     Ok(Spec {
         environment,
@@ -234,6 +241,29 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         repositories,
         templates,
     })
+}
+
+/// Adds a repository; files may repeat one, but one name cannot mean two repositories.
+fn add_repository(
+    repositories: &mut Vec<Repository>,
+    repository: Repository,
+    at: Location,
+) -> Result<(), ConfigError> {
+    match repositories.iter().find(|r| r.name == repository.name) {
+        None => repositories.push(repository),
+        Some(known) if known.url == repository.url && known.oci == repository.oci => {}
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                at,
+                // Not the URLs: they may carry credentials.
+                message: format!(
+                    "repository `{}` is declared again with another url",
+                    repository.name
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn offset_of(text: &str, document: &Document<'_>) -> usize {
