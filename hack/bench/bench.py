@@ -4,6 +4,9 @@
 Generates releases files of N releases (one small local chart, 5 namespaces, needs chains
 of 10) and times, as the median of several runs:
   offline: template / list / graph, orch vs helmfile 0.166 (`template --skip-deps`, `list`);
+  remote: the same releases with the chart from a Helm repository on loopback: orch with a
+          cold cache, a warm cache and --skip-deps, vs helmfile (repo add + update) and
+          helmfile --skip-deps;
   cluster: first sync (wait: false), no-op diff, no-op sync, sync after one changed value,
            vs `helm upgrade --install` per release (what helmfile runs) and vs the limit:
            the same objects server-side applied at once (hack/bench/ssa-limit);
@@ -11,6 +14,8 @@ and orch's peak RSS. Prints a Markdown table, or JSON with --json. `make bench` 
 """
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import platform
@@ -20,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,13 +39,16 @@ def namespaces(prefix):
     return [f"bench-{prefix}-{i}" for i in range(5)]
 
 
-def generate(n, directory, prefix="offline"):
+def generate(n, directory, prefix="offline", chart=CHART, repository=None):
     """A releases file of n releases in 5 namespaces; every tenth starts a new needs chain."""
     directory.mkdir(parents=True, exist_ok=True)
     spaces = namespaces(prefix)
-    lines = ["helmDefaults:\n  wait: false\nreleases:"]
+    lines = ["helmDefaults:\n  wait: false"]
+    if repository:
+        lines.append(f"repositories:\n  - name: bench\n    url: {repository}")
+    lines.append("releases:")
     for i in range(n):
-        lines.append(f"  - name: r{i}\n    namespace: {spaces[i % 5]}\n    chart: {CHART}")
+        lines.append(f"  - name: r{i}\n    namespace: {spaces[i % 5]}\n    chart: {chart}")
         lines.append(f"    labels: {{group: g{i % 10}}}")
         if i % 10:
             lines.append(f"    needs: [{spaces[(i - 1) % 5]}/r{i - 1}]")
@@ -97,6 +106,34 @@ class Bench:
         self.record("list", label, "orch", median_time([orch, "list"], directory, reps, self.env))
         self.record("list", label, "helmfile list", median_time([helmfile, "list"], directory, slow_reps, self.env))
         self.record("graph", label, "orch", median_time([orch, "graph"], directory, reps, self.env))
+
+    def remote(self, n, tmp):
+        """The chart from a Helm repository served on loopback by this process."""
+        served = tmp / "repo"
+        served.mkdir(exist_ok=True)
+        run([self.args.helm, "package", "-d", served, CHART], ROOT)
+        handler = functools.partial(QuietHandler, directory=str(served))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        run([self.args.helm, "repo", "index", served, "--url", url], ROOT)
+        directory = generate(n, tmp / f"remote{n}", chart="bench/web", repository=url)
+        cache = tmp / "orch-cache"
+        env = dict(self.env, ORCH_CACHE_DIR=str(cache))
+        for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
+            env[name] = str(tmp / "helm-home" / name)
+        reps = self.args.reps
+        orch, helmfile = self.orch, self.args.helmfile
+        try:
+            cold, warm = "template, remote chart, cold cache", "template, remote chart, warm cache"
+            self.record(cold, n, "orch", median_time([orch, "template"], directory, reps, env, before=lambda: shutil.rmtree(cache, ignore_errors=True)))
+            self.record(cold, n, "helmfile template (repo add + update)", median_time([helmfile, "template"], directory, 1, env))
+            self.record(warm, n, "orch", median_time([orch, "template"], directory, reps, env))
+            self.record(warm, n, "helmfile template --skip-deps", median_time([helmfile, "template", "--skip-deps"], directory, 1, env))
+            self.record("template --skip-deps, remote chart", n, "orch",
+                        median_time([orch, "template", "--skip-deps"], directory, reps, env))
+        finally:
+            server.shutdown()
 
     def create_namespaces(self, prefix):
         for namespace in namespaces(prefix):
@@ -171,6 +208,11 @@ def table(rows):
     return "\n".join(out)
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orch", default=str(ROOT / "target/release/orch"))
@@ -189,6 +231,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="orch-bench-") as tmp:
         for n in sizes:
             bench.offline(n, generate(n, Path(tmp) / f"n{n}"), n)
+        bench.remote(min(100, sizes[-1]), Path(tmp))
         example_env = dict(bench.env)
         for scenario, cmd in [("template", ["template", "-e", "staging"]), ("list", ["list", "-e", "staging"])]:
             bench.record(scenario, "example", "orch", median_time([bench.orch, *cmd], ROOT, args.reps, example_env))
