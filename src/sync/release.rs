@@ -1,6 +1,7 @@
 //! One release, installed or upgraded: lock with a pending record, pre hooks, apply in
 //! waves, wait, post hooks, prune, and record the outcome truthfully. A release whose
-//! objects, values and manifest are unchanged is left alone: no hook runs, nothing is written.
+//! objects, values, chart version and manifest are unchanged is left alone: no hook runs,
+//! nothing is written.
 
 use futures::{StreamExt, TryStreamExt, stream};
 use jiff::Timestamp;
@@ -59,6 +60,17 @@ pub async fn prepare(
     let deployed = record::deployed(&history)
         .filter(|d| record::latest(&history).map(|r| r.version) == Some(d.version))
         .filter(|d| d.manifest == manifest && d.config == config)
+        .filter(|d| {
+            // A new chart version is a new revision even when it renders the same objects,
+            // so that `helm list` and `orch status` name the chart that is deployed.
+            let field = |key| {
+                work.chart
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            };
+            d.chart.metadata.name == field("name") && d.chart.metadata.version == field("version")
+        })
         .map(|d| d.version);
     let unchanged = match deployed {
         Some(version) => {
