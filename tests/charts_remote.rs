@@ -787,20 +787,26 @@ fn oci_charts_come_from_the_registry_by_repository_and_by_reference() {
     let host = registry.host();
     let file = format!(
         "repositories:\n  - name: oci-charts\n    url: {host}/charts\n    oci: true\n    \
-         plainHttp: true\n\nreleases:\n{}{}",
+         plainHttp: true\n\nreleases:\n{}{}{}",
         release("by-repository", "oci-charts/app", Some("1.1.0")),
         release(
             "by-reference",
             &format!("oci://{host}/charts/app"),
             Some("2.0.0")
         ),
+        // A range: chosen from the registry's tags.
+        release("by-range", &format!("oci://{host}/charts/app"), Some("~1")),
     );
     world.write_releases(&file);
 
     let online = world.orch_ok(&["template"]);
     assert_eq!(
         app_versions(&online),
-        map(&[("by-repository", "1.1.0"), ("by-reference", "2.0.0")])
+        map(&[
+            ("by-repository", "1.1.0"),
+            ("by-reference", "2.0.0"),
+            ("by-range", "1.1.0")
+        ])
     );
     assert_eq!(
         world.cached_archives().len(),

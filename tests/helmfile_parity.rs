@@ -4,26 +4,11 @@
 
 mod offline;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use offline::{finish, objects, orch_ok, repo};
+use offline::{finish, helmfile, objects, orch_ok, repo};
 use serde_json::Value;
-
-fn helmfile() -> PathBuf {
-    let binary = std::env::var_os("ORCH_HELMFILE_BINARY")
-        .map_or_else(|| PathBuf::from("helmfile"), PathBuf::from);
-    let found = Command::new(&binary)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "helmfile not found ({}): `hack/tools.sh helmfile` installs it, `make test` puts it on PATH",
-        binary.display()
-    );
-    binary
-}
 
 fn run_helmfile(dir: &Path, args: &[&str]) -> String {
     let (code, stdout, stderr) = finish(

@@ -134,7 +134,12 @@ impl Remote {
         }
         let unreachable = |err: ureq::Error| FetchError::Unreachable {
             what: self.what.clone(),
-            reason: err.to_string().trim_start_matches("io: ").to_string(),
+            // The error may quote the URL, and with it credentials written into the URL.
+            reason: err
+                .to_string()
+                .replace(url, &redact(url))
+                .trim_start_matches("io: ")
+                .to_string(),
         };
         let mut response = request.call().map_err(unreachable)?;
         let authenticate = response
