@@ -203,22 +203,17 @@ impl<'a> Fetcher<'a> {
                     what: format!("the index of {}", remote.what),
                 })?
             } else {
-                let url = http::resolve(source.url, "index.yaml");
-                let bytes = remote.get(&url, None)?;
-                // Parsed before it is cached, so a broken index never replaces a good one.
-                Index::parse(&bytes).map_err(|message| FetchError::Corrupt {
-                    origin: remote.what.clone(),
-                    message,
-                })?;
-                self.cache.write(&path, &bytes)?;
-                bytes
+                remote.get(&http::resolve(source.url, "index.yaml"), None)?
             };
-            Index::parse(&bytes)
-                .map(Arc::new)
-                .map_err(|message| FetchError::Corrupt {
-                    origin: remote.what.clone(),
-                    message,
-                })
+            let index = Index::parse(&bytes).map_err(|message| FetchError::Corrupt {
+                origin: remote.what.clone(),
+                message,
+            })?;
+            // Cached only once it parsed, so a broken index never replaces a good one.
+            if !self.offline {
+                self.cache.write(&path, &bytes)?;
+            }
+            Ok(Arc::new(index))
         })
     }
 
@@ -284,7 +279,10 @@ impl<'a> Fetcher<'a> {
         let source = format!("oci://{host}/{path}");
         let name = path.rsplit('/').next().unwrap_or(path);
         let charts = self.cache.charts(&source);
-        let exact = constraint.filter(|c| crate::semver::Version::parse(c).is_ok());
+        // A full version names its tag; anything else (`1.2`, `~1`, none) is matched against
+        // the registry's tags, as Helm does.
+        let exact = constraint
+            .filter(|c| c.split('.').count() >= 3 && crate::semver::Version::parse(c).is_ok());
         let version = match exact {
             Some(version) => version.to_string(),
             None => {
