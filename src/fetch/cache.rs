@@ -43,7 +43,7 @@ impl Cache {
             .join("index.yaml")
     }
 
-    /// Where chart `name` of `source` is kept: the directory of its archives.
+    /// The directory of the archives and unpacked charts that came from `source`.
     pub fn charts(&self, source: &str) -> PathBuf {
         self.root.join("charts").join(path_element(source))
     }
