@@ -71,11 +71,12 @@ fn dependency_dir(
         }
         return Ok(dir);
     }
-    let chart = if repository.is_empty() {
+    if repository.is_empty() {
         return Err(fail(
             "it names no repository, and charts/ does not hold it".into(),
         ));
-    } else if let Some(rest) = repository.strip_prefix("oci://") {
+    }
+    let chart = if let Some(rest) = repository.strip_prefix("oci://") {
         reference::oci(
             &format!("{}/{name}", rest.trim_end_matches('/')),
             fetcher.repositories,
@@ -89,21 +90,7 @@ fn dependency_dir(
                 "repository `{alias}` is not in the releases files' `repositories:`"
             )));
         };
-        if declared.oci {
-            let url = declared
-                .url
-                .trim_start_matches("oci://")
-                .trim_end_matches('/');
-            reference::oci(&format!("{url}/{name}"), fetcher.repositories)?
-        } else {
-            ChartRef::Indexed {
-                repository: Source {
-                    url: &declared.url,
-                    repository: Some(declared),
-                },
-                name: name.to_string(),
-            }
-        }
+        ChartRef::in_repository(declared, name, fetcher.repositories)?
     } else if repository.starts_with("http://") || repository.starts_with("https://") {
         let trimmed = repository.trim_end_matches('/');
         ChartRef::Indexed {

@@ -68,6 +68,15 @@ impl<'a> ChartRef<'a> {
                 ),
             });
         };
+        ChartRef::in_repository(repository, name, repositories)
+    }
+
+    /// Chart `name` of a declared repository: in its index, or `oci://URL/NAME`.
+    pub fn in_repository(
+        repository: &'a Repository,
+        name: &str,
+        repositories: &'a [Repository],
+    ) -> Result<ChartRef<'a>, FetchError> {
         if repository.oci {
             let url = repository
                 .url
