@@ -14,12 +14,17 @@ BINARIES=(kube-apiserver kube-controller-manager)
 # names that, so binaries cached by an older recipe are rebuilt.
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 BUILD_ID="$K8S_VERSION reflect2-1.0.2"
+# How many packages `go build -v` names for the two binaries (counted on one build), so
+# the progress lines can say how far the build is.
+PACKAGES=2000
 
 have_all() {
   local b
   [ "$(cat "$CACHE/build-id" 2>/dev/null)" = "$BUILD_ID" ] || return 1
   for b in "${BINARIES[@]}"; do [ -x "$CACHE/$b" ] || return 1; done
 }
+
+elapsed() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -56,13 +61,25 @@ build() {
   tar -C "$work" -xzf "$work/kubernetes_${DEB_VERSION%%-*}.orig.tar.gz"
   local src="$work/kubernetes-$K8S_VERSION"
   rsync -a --delete --exclude go.mod "$REFLECT2/" "$src/vendor/github.com/modern-go/reflect2/"
-  # GOPATH and HOME inside the work dir keep the build off the user's Go setup.
-  (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 GOFLAGS='' \
-    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1) || {
+  # GOPATH and HOME inside the work dir keep the build off the user's Go setup. GOFLAGS=-v
+  # makes go name each package it compiles, which the progress lines count.
+  (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 \
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" GOFLAGS=-v >"$work/build.log" 2>&1) &
+  local make_pid=$! started=$SECONDS next=$((SECONDS + 30))
+  # The build is silent for minutes: say every 30 s that it goes on, and how far it got.
+  while kill -0 "$make_pid" 2>/dev/null; do
+    sleep 2
+    if ((SECONDS >= next)); then
+      next=$((next + 30))
+      echo "cluster: still building Kubernetes: $(elapsed $((SECONDS - started))), $(grep -cE '^[A-Za-z0-9._-]+(/[A-Za-z0-9._~-]+)*$' "$work/build.log") of about $PACKAGES packages compiled" >&2
+    fi
+  done
+  wait "$make_pid" || {
     tail -n 40 "$work/build.log" >&2
     echo "cluster: the Kubernetes build failed (log above)" >&2
     exit 1
   }
+  echo "cluster: built Kubernetes in $(elapsed $((SECONDS - started)))" >&2
   mkdir -p "$CACHE"
   local b
   for b in "${BINARIES[@]}"; do

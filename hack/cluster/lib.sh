@@ -11,27 +11,43 @@ lock_cluster_dir() {
   flock 9
 }
 
-# True if PID runs and is ours: every component's command line names $DIR, which guards
-# against a PID recycled by some other process.
-owned_pid() {
-  local cmdline
-  cmdline=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) && [[ $cmdline == *"$DIR/"* ]]
+# Prints the start time of process PID (field 22 of /proc/PID/stat, in clock ticks since
+# boot) and its state letter; fails if there is no such process. The start time is fixed
+# at fork and kept across exec, so PID + start time names one process for its whole life,
+# whichever program it runs, and a recycled PID never matches.
+proc_start_and_state() {
+  local stat fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$stat" ] || return 1
+  # The command name (field 2) is in parentheses and may hold blanks: split after it.
+  read -ra fields <<<"${stat##*) }"
+  echo "${fields[19]} ${fields[0]}"
 }
 
-# Stops the processes recorded in $DIR/pids: TERM, then KILL after 5 s.
+# True while the process recorded as PID with start time START runs: it exists, is the
+# same process (not a recycled PID) and is not a zombie. Nothing here reads the command
+# line, which reads empty while the process is exec'ing a program that is not cached yet.
+owned_pid() {
+  local now state
+  read -r now state < <(proc_start_and_state "$1") || return 1
+  [ "$now" = "$2" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# Stops the processes recorded in $DIR/pids (lines of NAME PID START): TERM, then KILL
+# after 5 s.
 stop_recorded() {
   [ -f "$DIR/pids" ] || return 0
-  local pid live=() alive
-  while read -r _ pid; do
-    if owned_pid "$pid"; then live+=("$pid"); fi
+  local pid start live=() starts=() alive i
+  while read -r _ pid start; do
+    if owned_pid "$pid" "$start"; then live+=("$pid") starts+=("$start"); fi
   done <"$DIR/pids"
   [ ${#live[@]} -gt 0 ] || return 0
   echo "cluster: stopping ${#live[@]} processes" >&2
   kill -TERM "${live[@]}" 2>/dev/null || true
   for _ in {1..50}; do
     alive=()
-    for pid in "${live[@]}"; do
-      if owned_pid "$pid"; then alive+=("$pid"); fi
+    for i in "${!live[@]}"; do
+      if owned_pid "${live[i]}" "${starts[i]}"; then alive+=("${live[i]}"); fi
     done
     [ ${#alive[@]} -gt 0 ] || return 0
     sleep 0.1

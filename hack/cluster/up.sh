@@ -52,17 +52,10 @@ start() {
   # The command line, NUL-separated, so `repair` can start the component again as it was.
   printf '%s\0' "$@" >"$DIR/$name.cmd"
   setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
-  local pid=$!
-  echo "$name $pid" >>"$DIR/pids"
-  # Until the forked shell has exec'd the command, owned_pid cannot recognise it, and
-  # wait_for would take it for exited. The exec of a 100 MB binary whose pages are not
-  # cached yet (a fresh CI machine) has been seen to take seconds, so wait for it.
-  local deadline=$((SECONDS + 120))
-  while ((SECONDS < deadline)); do
-    if owned_pid "$pid" || ! kill -0 "$pid" 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  fail "$name" "$name did not start within 120 s"
+  local pid=$! start
+  # Our own child cannot be reaped before we wait for it, so its stat is there to read.
+  read -r start _ < <(proc_start_and_state "$pid")
+  echo "$name $pid $start" >>"$DIR/pids"
 }
 
 api() { curl -skf --max-time 5 -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$API_PORT$1"; }
@@ -70,10 +63,10 @@ api() { curl -skf --max-time 5 -H "Authorization: Bearer $TOKEN" "https://127.0.
 # Waits until `api PATH` answers (with EXPECTED as body, if not empty) while every
 # component started so far keeps running; on a timeout, shows COMPONENT's log.
 wait_for() {
-  local component=$1 path=$2 expected=$3 what=$4 deadline=$((SECONDS + 90)) body name pid
+  local component=$1 path=$2 expected=$3 what=$4 deadline=$((SECONDS + 90)) body name pid start
   while ((SECONDS < deadline)); do
-    while read -r name pid; do
-      owned_pid "$pid" || fail "$name" "$name exited while waiting for $what"
+    while read -r name pid start; do
+      owned_pid "$pid" "$start" || fail "$name" "$name exited while waiting for $what"
     done <"$DIR/pids"
     if body=$(api "$path" 2>/dev/null) && [[ -z $expected || $body == "$expected" ]]; then
       return 0
@@ -84,9 +77,9 @@ wait_for() {
 }
 
 pid_alive() {
-  local pid
-  pid=$(awk -v n="$1" '$1 == n { print $2 }' "$DIR/pids" 2>/dev/null)
-  [ -n "$pid" ] && owned_pid "$pid"
+  local pid start
+  read -r pid start < <(awk -v n="$1" '$1 == n { print $2, $3 }' "$DIR/pids" 2>/dev/null)
+  [ -n "$pid" ] && owned_pid "$pid" "$start"
 }
 
 running_and_ready() {

@@ -62,9 +62,9 @@ impl PrivateCluster {
         let pids = std::fs::read_to_string(self.dir.join("pids")).expect("the cluster's pids");
         let pid = pids
             .lines()
-            .filter_map(|line| line.split_once(' '))
-            .find(|(name, _)| *name == component)
-            .map(|(_, pid)| pid.trim().to_string())
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .find(|fields| fields.first() == Some(&component))
+            .and_then(|fields| fields.get(1).map(|pid| pid.to_string()))
             .unwrap_or_else(|| panic!("no {component} in {pids}"));
         let status = Command::new("kill")
             .args([signal, &pid])
