@@ -5,8 +5,9 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
 
-# tests/cluster_*.rs need the test control plane; the other test files do not.
-FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs))))
+# tests/cluster_*.rs need the test control plane; the other test files (and the engine
+# crates' own tests) do not.
+FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs crates/*/tests/*.rs))))
 # Recipe lines: the pinned helm (and helmfile) first on PATH, and docker-registry for the
 # OCI chart tests, installed once by hack/tools.sh; the test cluster's kubeconfig, started
 # or reused by up.sh.

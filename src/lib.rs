@@ -14,5 +14,4 @@ pub mod plan;
 pub mod record;
 pub mod render;
 pub mod report;
-pub mod semver;
 pub mod sync;

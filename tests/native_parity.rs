@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use helm_engine::{CapabilitiesInfo, ReleaseInfo, render_chart};
 use orch::config::{self, LoadOptions, Overrides};
-use orch::render::native::{CapabilitiesInfo, ReleaseInfo, render_chart};
 
 struct Case {
     label: String,

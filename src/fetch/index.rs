@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::semver::{Constraints, Version};
+use masterminds_semver::{Constraints, Version};
 
 #[derive(Debug, Deserialize)]
 pub struct Index {

@@ -282,7 +282,7 @@ impl<'a> Fetcher<'a> {
         // A full version names its tag; anything else (`1.2`, `~1`, none) is matched against
         // the registry's tags, as Helm does.
         let exact = constraint
-            .filter(|c| c.split('.').count() >= 3 && crate::semver::Version::parse(c).is_ok());
+            .filter(|c| c.split('.').count() >= 3 && masterminds_semver::Version::parse(c).is_ok());
         let version = match exact {
             Some(version) => version.to_string(),
             None => {

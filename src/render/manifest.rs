@@ -114,6 +114,12 @@ fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     )
 }
 
+/// The objects of a manifest stored in a release record. Records orch or Helm wrote parse;
+/// anything else is taken as holding no objects rather than blocking a sync.
+pub fn parse_stored(text: &str) -> Vec<Manifest> {
+    split(text, "").unwrap_or_default()
+}
+
 /// Splits a multi-document manifest stream (as `helm template` prints it) into manifests.
 /// Documents without content are dropped; `default_source` names documents that carry no
 /// `# Source:` comment.

@@ -10,7 +10,6 @@ mod directory;
 mod helm;
 mod kustomize;
 pub mod manifest;
-pub mod native;
 
 use std::path::{Path, PathBuf};
 
@@ -77,7 +76,7 @@ pub struct RenderedRelease {
 
 pub struct Renderer {
     kind: RendererKind,
-    native: native::NativeRenderer,
+    native: helm_engine::NativeRenderer,
     helm: helm::Helm,
     kustomize_binary: PathBuf,
     pool: rayon::ThreadPool,
@@ -94,7 +93,7 @@ impl Renderer {
             .map_err(|err| RenderError::Setup(err.to_string()))?;
         Ok(Renderer {
             kind: options.renderer,
-            native: native::NativeRenderer::default(),
+            native: helm_engine::NativeRenderer::default(),
             helm,
             kustomize_binary: options.kustomize_binary.clone(),
             pool,
@@ -188,8 +187,8 @@ impl Renderer {
         if let Some(capabilities) = &self.capabilities {
             api_versions.extend(capabilities.api_versions.iter().cloned());
         }
-        let capabilities = native::CapabilitiesInfo::new(kube_version, &api_versions)?;
-        let info = native::ReleaseInfo {
+        let capabilities = helm_engine::CapabilitiesInfo::new(kube_version, &api_versions)?;
+        let info = helm_engine::ReleaseInfo {
             name: release.id.name.clone(),
             namespace: release.id.namespace.clone(),
             revision: 1,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError, Target};
 use crate::diff::{self, ObjectDiff, ObjectId};
-use crate::render::{Manifest, ObjectKey};
+use crate::render::{Manifest, ObjectKey, manifest};
 
 /// Requests in flight per release while comparing.
 const PARALLEL_REQUESTS: usize = 16;
@@ -57,7 +57,7 @@ pub fn owned(
     namespace: &str,
 ) -> HashSet<ObjectKey> {
     deployed
-        .map(|d| super::release::parse_manifest(&d.manifest))
+        .map(|d| manifest::parse_stored(&d.manifest))
         .unwrap_or_default()
         .iter()
         .filter_map(|m| m.key(namespace))
@@ -159,7 +159,7 @@ pub async fn diff_release(
             .iter()
             .filter_map(|m| m.key(&id.namespace))
             .collect();
-        for old in super::release::parse_manifest(&deployed.manifest) {
+        for old in manifest::parse_stored(&deployed.manifest) {
             if old
                 .key(&id.namespace)
                 .is_none_or(|key| rendered_keys.contains(&key))

@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::order;
 use crate::render::Manifest;
+use helm_engine::kind_order::cmp_install;
 
 const HOOK: &str = "helm.sh/hook";
 const WEIGHT: &str = "helm.sh/hook-weight";
@@ -199,7 +199,7 @@ pub fn hooks_for<'h, 'm>(event: HookEvent, hooks: &'h [Hook<'m>]) -> Vec<&'h Hoo
     let mut chosen: Vec<&Hook> = hooks.iter().filter(|h| h.events.contains(&event)).collect();
     chosen.sort_by(|a, b| {
         let (a, b) = (a.manifest, b.manifest);
-        let kinds = order::cmp_install(a.kind().unwrap_or(""), b.kind().unwrap_or(""));
+        let kinds = cmp_install(a.kind().unwrap_or(""), b.kind().unwrap_or(""));
         kinds.then_with(|| a.name().cmp(&b.name()))
     });
     // Weight last, as the outermost key of a stable sort.

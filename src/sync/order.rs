@@ -1,115 +1,18 @@
-//! Helm's kind order: the sequence a release's objects are applied and deleted in, and the
-//! waves that let objects with no dependency between them go to the API server together.
-//!
-//! The lists are Helm 3's `InstallOrder`/`UninstallOrder` (pkg/releaseutil/kind_sorter.go).
+//! The order a release's objects are applied and deleted in, and the waves that let objects
+//! with no dependency between them go to the API server together. The kind lists are
+//! Helm's (`helm_engine::kind_order`).
 
 use std::cmp::Ordering;
 
+use helm_engine::kind_order::{UNINSTALL_ORDER, cmp_install, cmp_listed};
+
 use crate::render::Manifest;
-
-/// Helm's install order by kind. Kinds not listed (custom resources, webhook
-/// configurations, ...) come after every listed kind, alphabetically by kind.
-pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-];
-
-/// Helm's uninstall order: the install order reversed, except that Services go right after
-/// Ingresses and IngressClasses, before the workloads behind them.
-pub const UNINSTALL_ORDER: &[&str] = &[
-    "APIService",
-    "Ingress",
-    "IngressClass",
-    "Service",
-    "CronJob",
-    "Job",
-    "StatefulSet",
-    "HorizontalPodAutoscaler",
-    "Deployment",
-    "ReplicaSet",
-    "ReplicationController",
-    "Pod",
-    "DaemonSet",
-    "RoleBindingList",
-    "RoleBinding",
-    "RoleList",
-    "Role",
-    "ClusterRoleBindingList",
-    "ClusterRoleBinding",
-    "ClusterRoleList",
-    "ClusterRole",
-    "CustomResourceDefinition",
-    "PersistentVolumeClaim",
-    "PersistentVolume",
-    "StorageClass",
-    "ConfigMap",
-    "SecretList",
-    "Secret",
-    "ServiceAccount",
-    "PodDisruptionBudget",
-    "PodSecurityPolicy",
-    "LimitRange",
-    "ResourceQuota",
-    "NetworkPolicy",
-    "Namespace",
-    "PriorityClass",
-];
-
-/// Orders two kinds for installing, as Helm does: by the list, unlisted kinds last.
-pub fn cmp_install(a: &str, b: &str) -> Ordering {
-    cmp_listed(a, b, INSTALL_ORDER, Ordering::Greater)
-}
 
 /// Orders two kinds for deleting. Unlike Helm, which deletes unlisted kinds last here too,
 /// orch deletes them first: custom resources must go while the operator that runs their
 /// finalizers still exists, or they hang in Terminating once its Deployment is gone.
 pub fn cmp_uninstall(a: &str, b: &str) -> Ordering {
     cmp_listed(a, b, UNINSTALL_ORDER, Ordering::Less)
-}
-
-/// `unlisted` is where a kind missing from `order` goes relative to a listed one.
-fn cmp_listed(a: &str, b: &str, order: &[&str], unlisted: Ordering) -> Ordering {
-    let position = |kind: &str| order.iter().position(|listed| *listed == kind);
-    match (position(a), position(b)) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        (None, None) => a.cmp(b),
-        (None, Some(_)) => unlisted,
-        (Some(_), None) => unlisted.reverse(),
-    }
 }
 
 /// Sorts into install order. The sort is stable: objects of one kind keep their rendered
@@ -283,6 +186,7 @@ fn kind(manifest: &Manifest) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use helm_engine::kind_order::INSTALL_ORDER;
     use serde_json::json;
 
     use super::*;

@@ -138,7 +138,7 @@ pub async fn sync_release(
         progress,
     };
     let previous_objects = deployed
-        .map(|d| parse_manifest(&d.manifest))
+        .map(|d| manifest::parse_stored(&d.manifest))
         .unwrap_or_default();
     let outcome = steps
         .apply(
@@ -385,7 +385,7 @@ impl Steps<'_> {
         failed: &ReleaseRecord,
         history: &[ReleaseRecord],
     ) -> Result<String, SyncError> {
-        let restored = parse_manifest(&deployed.manifest);
+        let restored = manifest::parse_stored(&deployed.manifest);
         let restored_refs: Vec<&Manifest> = restored.iter().collect();
         self.apply_objects(&restored_refs, &restored).await?;
         let failed_owned: Vec<Manifest> = failed_objects.iter().map(|m| (*m).clone()).collect();
@@ -433,12 +433,6 @@ impl Steps<'_> {
         history::delete_all(self.cluster, &all).await?;
         Ok("the failed install was removed".to_string())
     }
-}
-
-/// The objects of a stored manifest. Records orch or Helm wrote parse; anything else is
-/// treated as holding no objects rather than blocking the sync.
-pub fn parse_manifest(text: &str) -> Vec<Manifest> {
-    manifest::split(text, "").unwrap_or_default()
 }
 
 /// Whether a provisioner will bind `claim`: its StorageClass exists, or it names none and

@@ -6,11 +6,10 @@ use futures::future::try_join_all;
 use crate::cluster::Cluster;
 use crate::config::ReleaseId;
 use crate::record;
-use crate::render::Manifest;
+use crate::render::{Manifest, manifest};
 
 use super::compare::diff_release;
 use super::readiness::{Readiness, readiness};
-use super::release::parse_manifest;
 use super::{SyncError, history};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -50,7 +49,7 @@ pub async fn release_status(
     let records = history::load(cluster, id).await?;
     let latest = record::latest(&records);
     let objects = record::deployed(&records)
-        .map(|d| parse_manifest(&d.manifest))
+        .map(|d| manifest::parse_stored(&d.manifest))
         .unwrap_or_default();
     let states = try_join_all(objects.iter().map(|manifest| async move {
         let target = cluster.target(&manifest.object, &id.namespace).await?;

@@ -6,12 +6,11 @@ use tokio::time::Instant;
 use crate::cluster::Cluster;
 use crate::config::ReleaseId;
 use crate::record::{self, Status};
-use crate::render::Manifest;
+use crate::render::{Manifest, manifest};
 
 use super::hook_runner::run_hooks;
 use super::hooks::{HookEvent, hooks_for, split_hooks};
 use super::order::uninstall_order;
-use super::release::parse_manifest;
 use super::wait::{Until, wait_for};
 use super::{Action, Progress, ReleaseReport, SyncError, history};
 
@@ -42,7 +41,9 @@ pub async fn uninstall_release(
     let hook_manifests: Vec<Manifest> = latest
         .hooks
         .iter()
-        .flat_map(|hook| parse_manifest(&format!("# Source: {}\n{}", hook.path, hook.manifest)))
+        .flat_map(|hook| {
+            manifest::parse_stored(&format!("# Source: {}\n{}", hook.path, hook.manifest))
+        })
         .collect();
     let (hooks, _) = split_hooks(&hook_manifests)?;
     let mut hook_records = latest.hooks.clone();
@@ -53,7 +54,7 @@ pub async fn uninstall_release(
         progress.step(id, "running pre-delete hooks");
         run_hooks(cluster, &id.namespace, &pre, &mut hook_records, deadline()).await?;
     }
-    let objects = parse_manifest(&latest.manifest);
+    let objects = manifest::parse_stored(&latest.manifest);
     let mut ordered: Vec<&Manifest> = objects.iter().collect();
     uninstall_order(&mut ordered);
     progress.step(id, &format!("deleting {} objects", ordered.len()));
