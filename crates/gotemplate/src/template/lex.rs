@@ -191,9 +191,16 @@ impl Lexer<'_> {
         let start = self.pos;
         match c {
             c if c.is_ascii() && is_space(c as u8) => {
-                let len = self.rest().bytes().take_while(|&b| is_space(b)).count();
+                let mut len = self.rest().bytes().take_while(|&b| is_space(b)).count();
+                // The last blank before `-}}` belongs to the trim marker ` -}}`: leave it,
+                // as Go's lexer backs up one character there.
+                if self.rest()[len..].starts_with("-}}") {
+                    len -= 1;
+                }
                 self.pos += len;
-                self.push(Tok::Space, start);
+                if len > 0 {
+                    self.push(Tok::Space, start);
+                }
             }
             '=' => self.single(Tok::Assign),
             ':' => {
@@ -437,6 +444,18 @@ mod tests {
                 Tok::Text("b".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_run_of_blanks_before_a_right_trim_marker() {
+        let expected = vec![
+            Tok::LeftDelim,
+            Tok::Str("x".into()),
+            Tok::RightDelim,
+            Tok::Text("b".into()),
+        ];
+        assert_eq!(kinds("{{ \"x\"  -}}  b"), expected);
+        assert_eq!(kinds("{{ \"x\" \t\n -}}\nb"), expected);
     }
 
     #[test]
