@@ -24,7 +24,8 @@ enum Node {
     Map(Vec<(String, Node)>),
 }
 
-/// `toYaml`: the YAML text without its final newline.
+/// `toYaml`: the YAML text without its final newline (only that one: a `|+` string's own
+/// trailing lines stay).
 pub fn to_yaml(value: &Value) -> String {
     let node = to_node(&value.to_json());
     let mut emitter = Emitter {
@@ -35,11 +36,8 @@ pub fn to_yaml(value: &Value) -> String {
     };
     emitter.node(&node, -1, false);
     let mut out = emitter.out;
-    while out.ends_with('\n') {
+    if out.ends_with('\n') {
         out.pop();
-        if !out.ends_with('\n') {
-            break;
-        }
     }
     out
 }

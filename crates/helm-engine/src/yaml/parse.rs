@@ -41,7 +41,26 @@ pub fn first_document(text: &str) -> Result<Option<Node>, String> {
     if let Some(error) = builder.error {
         return Err(error);
     }
+    // yaml-rust2 ends a block scalar that runs to the end of the text with a line break the
+    // text does not have; go-yaml keeps only the breaks that are there.
+    if builder.ends_in_block
+        && !text.ends_with('\n')
+        && builder.documents.len() == 1
+        && let Some(last) = builder.documents.last_mut().and_then(last_scalar)
+        && last.text.ends_with('\n')
+    {
+        last.text.pop();
+    }
     Ok(builder.documents.into_iter().next())
+}
+
+/// The scalar that comes last in the text: the last value of the last collection, down.
+fn last_scalar(node: &mut Node) -> Option<&mut Scalar> {
+    match node {
+        Node::Scalar(scalar) => Some(scalar),
+        Node::Seq(items) => items.last_mut().and_then(last_scalar),
+        Node::Map(entries) => entries.last_mut().and_then(|(_, value)| last_scalar(value)),
+    }
 }
 
 #[derive(Default)]
@@ -51,6 +70,8 @@ struct Builder {
     keys: Vec<Option<Node>>,
     anchors: HashMap<usize, Node>,
     error: Option<String>,
+    /// Whether the last scalar so far is a block (`|`, `>`) scalar.
+    ends_in_block: bool,
 }
 
 impl Builder {
@@ -80,6 +101,7 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                self.ends_in_block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 let node = Node::Scalar(Scalar {
                     text,
@@ -101,15 +123,19 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(node, anchor);
                 }
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push_value(node, 0),
-                None => {
-                    self.error = Some(format!(
-                        "yaml: line {}: unknown anchor referenced",
-                        mark.line()
-                    ));
+            Event::Alias(id) => {
+                self.ends_in_block = false;
+                match self.anchors.get(&id).cloned() {
+                    Some(node) => self.push_value(node, 0),
+                    None => {
+                        self.error = Some(format!(
+                            "yaml: line {}: unknown anchor referenced",
+                            mark.line()
+                        ));
+                    }
                 }
-            },
+            }
+            Event::DocumentStart => self.ends_in_block = false,
             _ => {}
         }
     }
