@@ -1,4 +1,6 @@
-//! Rendered manifests: YAML documents with the template they came from, parsed once.
+//! Rendered manifests: YAML documents with the template they came from, parsed once, as
+//! kubectl and helm read them (YAML 1.1: `defaultMode: 0755` is 493), whichever renderer
+//! made them.
 
 use std::fmt;
 
@@ -141,8 +143,7 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
             }
             None => (default_source.to_string(), document),
         };
-        let object: Value =
-            serde_yaml_ng::from_str(&text).map_err(|err| format!("{source}: {err}"))?;
+        let object = helm_engine::yaml_to_json(&text).map_err(|err| format!("{source}: {err}"))?;
         if object.is_null() {
             continue;
         }
@@ -194,6 +195,20 @@ mod tests {
         .unwrap()[0];
         assert_eq!(m.key("ns").unwrap().namespace, None);
         assert_eq!(m.source, "f.yaml");
+    }
+
+    #[test]
+    fn scalars_read_as_kubectl_reads_them() {
+        let text = "kind: ConfigMap\nmode: 0755\nhex: 0x1F\nflag: yes\noff: off\nquoted: \"0755\"\nversion: 1.20\nname: 010x\n";
+        let object = &split(text, "f.yaml").unwrap()[0].object;
+        // A key is resolved too: `off:` is the key "false", as kubectl reads it.
+        assert_eq!(
+            object,
+            &serde_json::json!({
+                "kind": "ConfigMap", "mode": 493, "hex": 31, "flag": true, "false": false,
+                "quoted": "0755", "version": 1.2, "name": "010x"
+            })
+        );
     }
 
     #[test]

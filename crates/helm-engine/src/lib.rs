@@ -123,6 +123,13 @@ impl NativeRenderer {
     }
 }
 
+/// One YAML document as Helm and kubectl read it: sigs.k8s.io/yaml over go-yaml v2, so YAML
+/// 1.1 scalars (`0755` is the octal 493, `yes`/`off` are booleans, `0x1F` is hex) and then
+/// the JSON round trip (every key a string). `Null` for an empty document.
+pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
+    yaml::parse::from_yaml(text)
+}
+
 /// Renders one chart once; see [`NativeRenderer::render`].
 pub fn render_chart(
     chart_dir: &Path,

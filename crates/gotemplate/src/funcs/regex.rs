@@ -313,10 +313,18 @@ mod tests {
         assert_eq!(go_pattern(r"[-a]"), r"[\-a]");
         assert_eq!(go_pattern(r"[]a]"), r"[\]a]");
         assert_eq!(go_pattern(r"[a&&b~~[]"), r"[a\&\&b\~\~\[]");
-        assert_eq!(go_pattern(r"[\x41-\x{5A}[:digit:]]"), r"[\x41-\x{5A}[:digit:]]");
+        assert_eq!(
+            go_pattern(r"[\x41-\x{5A}[:digit:]]"),
+            r"[\x41-\x{5A}[:digit:]]"
+        );
         assert_eq!(go_pattern(r"\bx\d"), r"(?-u:\b)x[0-9]");
         assert_eq!(go_pattern(r"\Q.*\E+"), r"\.\*+");
-        for pattern in [r"^[\w-\.]+$", r"[\pL\p{Greek}-]", r"(?i)a|b{2,3}", r"[^\s\]]"] {
+        for pattern in [
+            r"^[\w-\.]+$",
+            r"[\pL\p{Greek}-]",
+            r"(?i)a|b{2,3}",
+            r"[^\s\]]",
+        ] {
             assert!(Regex::new(&go_pattern(pattern)).is_ok(), "{pattern}");
         }
     }
