@@ -1,9 +1,12 @@
 //! What real public charts rely on at sync time, isolated in charts of our own and synced to
-//! the test control plane with both renderers: manifests read in Kubernetes' YAML dialect.
+//! the test control plane: manifests read in Kubernetes' YAML dialect (both renderers), and
+//! the cluster's own view at diff and sync — `.Capabilities` from discovery and live
+//! `lookup` — as `helm upgrade` has it.
 
 mod support;
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use support::{Project, TestNamespace};
 
 /// A chart whose Deployment mounts a ConfigMap with `defaultMode: 0755`, as bitnami's redis
@@ -62,4 +65,131 @@ async fn octal_file_modes_sync_as_kubectl_reads_them_with_either_renderer() {
             second.stdout
         );
     }
+}
+
+/// A chart that picks API versions by `.Capabilities.APIVersions.Has`, as charts pick
+/// PodDisruptionBudget's and HorizontalPodAutoscaler's, and records what it saw.
+fn capabilities_chart(project: &Project) {
+    project.write(
+        "caps/Chart.yaml",
+        "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
+    );
+    project.write(
+        "caps/templates/seen.yaml",
+        concat!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen\ndata:\n",
+            "  policyV1: {{ .Capabilities.APIVersions.Has \"policy/v1\" | quote }}\n",
+            "  autoscalingV2: {{ .Capabilities.APIVersions.Has \"autoscaling/v2\" | quote }}\n",
+            "  autoscalingV2beta2: {{ .Capabilities.APIVersions.Has \"autoscaling/v2beta2\" | quote }}\n",
+            "  deploymentKind: {{ .Capabilities.APIVersions.Has \"apps/v1/Deployment\" | quote }}\n",
+            "  kubeMinor: {{ .Capabilities.KubeVersion.Minor | quote }}\n",
+        ),
+    );
+    project.write(
+        "caps/templates/pdb.yaml",
+        concat!(
+            "{{- if .Capabilities.APIVersions.Has \"policy/v1\" }}\napiVersion: policy/v1\n",
+            "{{- else }}\napiVersion: policy/v1beta1\n{{- end }}\n",
+            "kind: PodDisruptionBudget\nmetadata:\n  name: app\n",
+            "spec:\n  maxUnavailable: 1\n  selector: {matchLabels: {app: caps}}\n",
+        ),
+    );
+}
+
+#[tokio::test]
+async fn capabilities_at_sync_are_what_the_cluster_serves() {
+    let ns = TestNamespace::new("caps").await;
+    let project = Project::new(&format!(
+        "releases:\n  - name: caps\n    namespace: {}\n    chart: ./caps\n",
+        ns.name()
+    ));
+    capabilities_chart(&project);
+    // Offline, as `helm template`: Helm's built-in list, which has policy/v1.
+    let offline = project.orch(&["template"]).expect(0);
+    assert!(
+        offline.stdout.contains("apiVersion: policy/v1\n"),
+        "{}",
+        offline.stdout
+    );
+
+    // The 1.20 control plane serves policy/v1beta1 and autoscaling/v2beta2 only.
+    project.orch(&["sync"]).expect(0);
+    let seen = ns
+        .api::<ConfigMap>()
+        .get("seen")
+        .await
+        .expect("the ConfigMap");
+    let data = seen.data.unwrap_or_default();
+    let field = |key: &str| data.get(key).map(String::as_str).unwrap_or("missing");
+    assert_eq!(field("policyV1"), "false");
+    assert_eq!(field("autoscalingV2"), "false");
+    assert_eq!(field("autoscalingV2beta2"), "true");
+    assert_eq!(field("deploymentKind"), "true");
+    assert_eq!(field("kubeMinor"), "20");
+    let second = project.orch(&["sync"]).expect(0);
+    assert!(second.stdout.contains("no change"), "{}", second.stdout);
+}
+
+/// A generated password kept across upgrades by reading the live Secret, as bitnami's
+/// charts keep theirs.
+fn password_chart(project: &Project) {
+    project.write(
+        "db/Chart.yaml",
+        "apiVersion: v2\nname: db\nversion: 0.1.0\n",
+    );
+    project.write(
+        "db/templates/secret.yaml",
+        concat!(
+            "{{- $live := lookup \"v1\" \"Secret\" .Release.Namespace \"db\" }}\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n",
+            "  password: {{ if $live }}{{ index $live.data \"password\" }}{{ else }}{{ randAlphaNum 16 | b64enc }}{{ end }}\n",
+        ),
+    );
+    project.write(
+        "db/templates/found.yaml",
+        concat!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: found\ndata:\n",
+            "  settings: \"{{ range (lookup \"v1\" \"ConfigMap\" .Release.Namespace \"\").items }}",
+            "{{ if eq .metadata.name \"settings\" }}{{ .kind }} {{ .data.mode }}{{ end }}{{ end }}\"\n",
+        ),
+    );
+}
+
+async fn password(ns: &TestNamespace) -> Vec<u8> {
+    let secret = ns.api::<Secret>().get("db").await.expect("the Secret");
+    secret.data.unwrap_or_default()["password"].0.clone()
+}
+
+#[tokio::test]
+async fn a_generated_password_survives_the_next_sync_through_live_lookup() {
+    let ns = TestNamespace::new("lookup").await;
+    let project = Project::new(&format!(
+        "releases:\n  - name: db\n    namespace: {}\n    chart: ./db\n",
+        ns.name()
+    ));
+    password_chart(&project);
+    let settings: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "settings"}, "data": {"mode": "fast"}
+    }))
+    .expect("a ConfigMap");
+    ns.api::<ConfigMap>()
+        .create(&Default::default(), &settings)
+        .await
+        .expect("create the settings ConfigMap");
+    project.orch(&["sync"]).expect(0);
+    let first = password(&ns).await;
+    assert_eq!(first.len(), 16);
+    // A list lookup: its items are whole objects, kind included.
+    let found = ns
+        .api::<ConfigMap>()
+        .get("found")
+        .await
+        .expect("the ConfigMap");
+    assert_eq!(found.data.unwrap_or_default()["settings"], "ConfigMap fast");
+
+    let diff = project.orch(&["diff", "--detailed-exitcode"]);
+    assert_eq!(diff.code, 0, "no change to show: {}", diff.all_output());
+    let second = project.orch(&["sync"]).expect(0);
+    assert!(second.stdout.contains("no change"), "{}", second.stdout);
+    assert_eq!(password(&ns).await, first, "the live password is kept");
 }

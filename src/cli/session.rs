@@ -13,7 +13,7 @@ use crate::config::{self, LoadOptions, Overrides, Spec};
 use crate::diff::ReleaseDiff;
 use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
-use crate::render::{Capabilities, RenderOptions, RenderedRelease, Renderer, checks};
+use crate::render::{ClusterView, RenderOptions, RenderedRelease, Renderer, checks};
 use crate::sync::compare::diff_release;
 
 use super::GlobalArgs;
@@ -142,13 +142,14 @@ impl Session {
     }
 
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a
-    /// cluster with `capabilities` (offline: Helm's defaults), and checks what no cluster
+    /// cluster as `cluster` shows it (offline: Helm's defaults and an empty `lookup`, as
+    /// `helm template`), and checks what no cluster
     /// could take: objects without apiVersion, kind or name, and objects two releases both
     /// render. Any failure fails the whole render, before anything is written to a cluster.
     pub fn render(
         &self,
         global: &GlobalArgs,
-        capabilities: Option<Capabilities>,
+        cluster: Option<ClusterView>,
     ) -> Result<Vec<RenderedRelease>> {
         let fetcher = Fetcher::new(&self.spec.repositories, &global.fetch_options())?;
         let charts = self.fetch(&fetcher, &self.desired())?;
@@ -157,7 +158,7 @@ impl Session {
             helm_binary: global.helm_binary(),
             kustomize_binary: global.kustomize_binary.clone(),
             concurrency: global.concurrency,
-            capabilities,
+            cluster,
         })?;
         let jobs: Vec<(usize, &Path)> = charts
             .iter()

@@ -10,7 +10,8 @@ use super::ClusterError;
 
 pub struct Resources {
     discovery: RwLock<Discovery>,
-    /// Every group/version served at the start, as Helm's `--api-versions` takes them.
+    /// What Helm's `.Capabilities.APIVersions` holds for this server: every group/version
+    /// served at the start, and `group/version/Kind` for each of its kinds.
     pub api_versions: Vec<String>,
 }
 
@@ -59,17 +60,23 @@ impl Resources {
     }
 }
 
+/// Helm's `GetVersionSet`: each group/version, and each of its kinds as `gv/Kind`.
 fn api_versions(discovery: &Discovery) -> Vec<String> {
     let mut versions = Vec::new();
     for group in discovery.groups() {
         for version in group.versions() {
-            versions.push(if group.name().is_empty() {
+            let group_version = if group.name().is_empty() {
                 version.to_string()
             } else {
                 format!("{}/{version}", group.name())
-            });
+            };
+            for (resource, _) in group.versioned_resources(version) {
+                versions.push(format!("{group_version}/{}", resource.kind));
+            }
+            versions.push(group_version);
         }
     }
     versions.sort();
+    versions.dedup();
     versions
 }

@@ -7,8 +7,10 @@
 mod defaults;
 mod discovery;
 mod error;
+mod lookup;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::{
@@ -18,7 +20,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
-use crate::render::Capabilities;
+use crate::render::{Capabilities, ClusterView};
 
 pub use defaults::fill_server_defaults;
 pub use error::ClusterError;
@@ -37,7 +39,7 @@ pub struct ConnectOptions {
 
 pub struct Cluster {
     client: kube::Client,
-    resources: Resources,
+    resources: Arc<Resources>,
     pub capabilities: Capabilities,
 }
 
@@ -110,9 +112,22 @@ impl Cluster {
         };
         Ok(Cluster {
             client,
-            resources,
+            resources: Arc::new(resources),
             capabilities,
         })
+    }
+
+    /// What charts rendered for this cluster see: its capabilities, and `lookup` of its
+    /// live objects, answered on `runtime` from the rendering threads.
+    pub fn view(&self, runtime: tokio::runtime::Handle) -> ClusterView {
+        ClusterView {
+            capabilities: self.capabilities.clone(),
+            lookup: Arc::new(lookup::LiveLookup::new(
+                self.client.clone(),
+                self.resources.clone(),
+                runtime,
+            )),
+        }
     }
 
     /// Where `object` goes: its resource, and for namespaced kinds its namespace

@@ -12,6 +12,7 @@ mod kustomize;
 pub mod manifest;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -51,8 +52,16 @@ pub struct RenderOptions {
     pub kustomize_binary: PathBuf,
     /// Releases rendered at once; 0 means one per CPU.
     pub concurrency: usize,
-    /// The target cluster's, when connected; charts then choose API versions it serves.
-    pub capabilities: Option<Capabilities>,
+    /// The target cluster's view, when connected: what `helm upgrade` would see.
+    pub cluster: Option<ClusterView>,
+}
+
+/// What charts see of the cluster they are rendered for, as in `helm upgrade`.
+#[derive(Clone)]
+pub struct ClusterView {
+    pub capabilities: Capabilities,
+    /// Where templates' `lookup` reads live objects (read-only).
+    pub lookup: Arc<dyn helm_engine::Lookup>,
 }
 
 /// What charts see as `.Capabilities`: the server's version and the API versions it serves.
@@ -91,13 +100,17 @@ impl Renderer {
             .num_threads(options.concurrency)
             .build()
             .map_err(|err| RenderError::Setup(err.to_string()))?;
+        let native = match &options.cluster {
+            Some(cluster) => helm_engine::NativeRenderer::with_lookup(cluster.lookup.clone()),
+            None => helm_engine::NativeRenderer::default(),
+        };
         Ok(Renderer {
             kind: options.renderer,
-            native: helm_engine::NativeRenderer::default(),
+            native,
             helm,
             kustomize_binary: options.kustomize_binary.clone(),
             pool,
-            capabilities: options.capabilities.clone(),
+            capabilities: options.cluster.as_ref().map(|c| c.capabilities.clone()),
         })
     }
 
@@ -171,23 +184,30 @@ impl Renderer {
 }
 
 impl Renderer {
-    /// The native equivalent of `helm template`: the release's own `kubeVersion` wins over
-    /// the cluster's, and API versions add to Helm's built-in list, as with the helm flags.
+    /// The native equivalent of `helm template`, or with a cluster of `helm upgrade`'s
+    /// rendering: offline, Helm's built-in API versions; connected, exactly the cluster's.
+    /// The release's own `kubeVersion` wins, and its `apiVersions` add, in both.
     fn native_template(
         &self,
         release: &crate::config::ReleaseSpec,
         dir: &std::path::Path,
         values: &serde_json::Value,
     ) -> Result<String, String> {
-        let kube_version = release
-            .kube_version
-            .as_deref()
-            .or(self.capabilities.as_ref().map(|c| c.kube_version.as_str()));
-        let mut api_versions = release.api_versions.clone();
-        if let Some(capabilities) = &self.capabilities {
-            api_versions.extend(capabilities.api_versions.iter().cloned());
-        }
-        let capabilities = helm_engine::CapabilitiesInfo::new(kube_version, &api_versions)?;
+        let capabilities = match &self.capabilities {
+            Some(cluster) => {
+                let mut api_versions = cluster.api_versions.clone();
+                api_versions.extend(release.api_versions.iter().cloned());
+                let kube_version = release.kube_version.as_deref();
+                helm_engine::CapabilitiesInfo::of_cluster(
+                    kube_version.unwrap_or(&cluster.kube_version),
+                    api_versions,
+                )?
+            }
+            None => helm_engine::CapabilitiesInfo::new(
+                release.kube_version.as_deref(),
+                &release.api_versions,
+            )?,
+        };
         let info = helm_engine::ReleaseInfo {
             name: release.id.name.clone(),
             namespace: release.id.namespace.clone(),

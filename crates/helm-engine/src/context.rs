@@ -37,16 +37,21 @@ pub struct CapabilitiesInfo {
 impl CapabilitiesInfo {
     /// `kube_version` as Helm's `--kube-version` takes it (`1.27` becomes `v1.27.0`).
     pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> Result<Self, String> {
-        let text = kube_version.unwrap_or(DEFAULT_KUBE_VERSION);
+        let mut api_versions: Vec<String> =
+            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
+        api_versions.extend(extra_api_versions.iter().cloned());
+        Self::of_cluster(kube_version.unwrap_or(DEFAULT_KUBE_VERSION), api_versions)
+    }
+
+    /// A cluster's own view, as `helm upgrade` sees it: its version and exactly the API
+    /// versions its discovery serves (Helm's built-in list does not apply).
+    pub fn of_cluster(text: &str, api_versions: Vec<String>) -> Result<Self, String> {
         let version = masterminds_semver::Version::parse(text.trim_start_matches('v'))
             .map_err(|_| format!("invalid kube version {text:?}"))?;
         let canonical = format!("v{version}");
         let mut parts = canonical.trim_start_matches('v').split(['.', '-', '+']);
         let major = parts.next().unwrap_or("0").to_string();
         let minor = parts.next().unwrap_or("0").to_string();
-        let mut api_versions: Vec<String> =
-            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
-        api_versions.extend(extra_api_versions.iter().cloned());
         Ok(CapabilitiesInfo {
             kube_version: canonical,
             major,

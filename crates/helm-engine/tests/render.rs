@@ -44,6 +44,7 @@ fn chart() -> tempfile::TempDir {
                     "  kube: {{ .Capabilities.KubeVersion.Version }}\n",
                     "{{- $secret := lookup \"v1\" \"Secret\" .Release.Namespace \"app\" }}\n",
                     "  password: {{ if $secret }}{{ $secret.data.password }}{{ else }}generated{{ end }}\n",
+                    "  numbers: {{ with $secret }}{{ printf \"%T\" .metadata.generation }}{{ end }}\n",
                 ),
             ),
             (
@@ -127,7 +128,10 @@ impl Lookup for LiveSecret {
     ) -> Result<serde_json::Value, String> {
         Ok(match (api_version, kind, namespace, name) {
             ("v1", "Secret", "shop", "app") => {
-                serde_json::json!({ "data": { "password": "kept" } })
+                serde_json::json!({
+                    "metadata": { "generation": 3 },
+                    "data": { "password": "kept" }
+                })
             }
             _ => serde_json::json!({}),
         })
@@ -148,6 +152,8 @@ fn lookup_goes_to_the_embedders_cluster() {
         )
         .unwrap();
     assert!(out.contains("  password: kept\n"), "{out}");
+    // Whole numbers of live objects are int64, as client-go's unstructured decoding makes them.
+    assert!(out.contains("  numbers: int64\n"), "{out}");
 }
 
 #[test]

@@ -86,8 +86,28 @@ fn register(r: &mut Funcs) {
                 str_arg(&a, 3),
             )
             .map_err(CallError::Message)?;
-        Ok(Value::from_json(&found))
+        Ok(unstructured(&found))
     });
+}
+
+/// A live object as client-go's unstructured decoding hands it to templates: whole numbers
+/// are `int64`, others `float64` (values files, by contrast, make every number a float64).
+fn unstructured(json: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int64(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        J::Array(items) => Value::list(items.iter().map(unstructured).collect()),
+        J::Object(entries) => Value::map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), unstructured(v)))
+                .collect(),
+        ),
+        scalar => Value::from_json(scalar),
+    }
 }
 
 fn host<'a>(exec: &Exec<'a>) -> Result<&'a Host, CallError> {
