@@ -1,7 +1,10 @@
 //! Digests and random values. Random functions work, but each call is logged as a warning
 //! naming the template: their output changes on every render, so `orch diff` always shows
-//! a change for the objects that use them.
+//! a change for the objects that use them. What Sprig draws from crypto/rand (passwords,
+//! tokens, UUIDs) comes from the operating system's CSPRNG here too; `randInt` and
+//! `shuffle`, math/rand in Sprig, need no more.
 
+use rand_core::{OsRng, RngCore};
 use sha1::Digest;
 
 use super::{Funcs, Param, int_arg, str_arg};
@@ -45,16 +48,15 @@ pub fn register(r: &mut Funcs) {
     r.add("randAscii", &[Int], |x, a| {
         warn_random(x, "randAscii");
         let s: String = (0..int_arg(&a, 0).max(0))
-            .map(|_| fastrand::u8(32..127) as char)
+            .map(|_| (32 + secure_below(95) as u8) as char)
             .collect();
         Ok(Value::str(s))
     });
     r.add("randBytes", &[Int], |x, a| {
         warn_random(x, "randBytes");
         use base64::Engine;
-        let bytes: Vec<u8> = (0..int_arg(&a, 0).max(0))
-            .map(|_| fastrand::u8(..))
-            .collect();
+        let mut bytes = vec![0u8; usize::try_from(int_arg(&a, 0)).unwrap_or(0)];
+        OsRng.fill_bytes(&mut bytes);
         Ok(Value::str(
             base64::engine::general_purpose::STANDARD.encode(bytes),
         ))
@@ -104,9 +106,20 @@ fn random_string(
 ) -> Result<Value, super::CallError> {
     warn_random(exec, name);
     let s: String = (0..int_arg(args, 0).max(0))
-        .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
+        .map(|_| alphabet[secure_below(alphabet.len() as u32) as usize] as char)
         .collect();
     Ok(Value::str(s))
+}
+
+/// A uniform number below `n` from the OS's CSPRNG (rejection sampling, so no bias).
+fn secure_below(n: u32) -> u32 {
+    let zone = u32::MAX - u32::MAX % n;
+    loop {
+        let x = OsRng.next_u32();
+        if x < zone {
+            return x % n;
+        }
+    }
 }
 
 /// Go's `bcrypt.GenerateFromPassword` at the default cost: a `$2a$10$` hash, salted
@@ -132,7 +145,8 @@ fn adler32(data: &[u8]) -> u32 {
 }
 
 fn uuid_v4() -> String {
-    let mut bytes: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
     bytes[6] = bytes[6] & 0x0f | 0x40;
     bytes[8] = bytes[8] & 0x3f | 0x80;
     let h = hex(&bytes);

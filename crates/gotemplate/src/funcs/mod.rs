@@ -8,6 +8,7 @@
 //! "not defined".
 
 mod builtin;
+mod certs;
 mod convert;
 mod crypto;
 mod dicts;
@@ -90,6 +91,7 @@ impl Funcs {
         convert::register(&mut funcs);
         encoding::register(&mut funcs);
         crypto::register(&mut funcs);
+        certs::register(&mut funcs);
         regex::register(&mut funcs);
         semver::register(&mut funcs);
         funcs.unsupported(UNSUPPORTED, "this function is not supported");
@@ -181,14 +183,6 @@ impl Funcs {
 
 /// Sprig functions not implemented natively: parse, then fail when called.
 const UNSUPPORTED: &[&str] = &[
-    "genPrivateKey",
-    "genCA",
-    "genCAWithKey",
-    "genSelfSignedCert",
-    "genSelfSignedCertWithKey",
-    "genSignedCert",
-    "genSignedCertWithKey",
-    "buildCustomCert",
     "derivePassword",
     "encryptAES",
     "decryptAES",
