@@ -2,6 +2,7 @@
 //! `fromYaml` and for loading Chart.yaml and values files; and `toToml`.
 
 pub mod emit;
+mod libyaml;
 pub mod parse;
 mod scalar;
 pub mod toml;

@@ -4,9 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::libyaml::{Event, ParseError, Parser, Style};
 use serde_json::{Map, Number, Value as Json};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A decoded YAML node, before the JSON conversion.
 #[derive(Debug, Clone)]
@@ -31,52 +30,50 @@ pub fn from_yaml(text: &str) -> Result<Json, String> {
     node.map_or(Ok(Json::Null), |n| to_json(&n))
 }
 
-/// Every document of `text`, undecoded.
+/// The first document of `text`, undecoded, as go-yaml's `Unmarshal` reads it: parsed by
+/// libyaml, and only up to that document's end.
 pub fn first_document(text: &str) -> Result<Option<Node>, String> {
     let mut builder = Builder::default();
-    let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| format!("yaml: {e}"))?;
-    if let Some(error) = builder.error {
-        return Err(error);
-    }
-    // yaml-rust2 ends a block scalar that runs to the end of the text with a line break the
-    // text does not have; go-yaml keeps only the breaks that are there.
-    if builder.ends_in_block
-        && !text.ends_with('\n')
-        && builder.documents.len() == 1
-        && let Some(last) = builder.documents.last_mut().and_then(last_scalar)
-        && last.text.ends_with('\n')
-    {
-        last.text.pop();
+    let mut parser = Parser::new(text.as_bytes());
+    loop {
+        let (event, line) = parser.next().map_err(|e| go_error(&e))?;
+        match event {
+            Event::DocumentEnd | Event::StreamEnd => break,
+            event => builder.on_event(event, line)?,
+        }
     }
     Ok(builder.documents.into_iter().next())
 }
 
-/// The scalar that comes last in the text: the last value of the last collection, down.
-fn last_scalar(node: &mut Node) -> Option<&mut Scalar> {
-    match node {
-        Node::Scalar(scalar) => Some(scalar),
-        Node::Seq(items) => items.last_mut().and_then(last_scalar),
-        Node::Map(entries) => entries.last_mut().and_then(|(_, value)| last_scalar(value)),
+/// go-yaml's wording, `yaml: line N: PROBLEM`, with its line numbers: the problem's line
+/// counts from 1 for the scanner's errors and from 0 for the parser's, else the context's.
+fn go_error(error: &ParseError) -> String {
+    let line = match (error.problem_line, error.from_scanner) {
+        (0, _) => error.context_line,
+        (line, true) => line + 1,
+        (line, false) => line,
+    };
+    let problem = match error.problem.as_str() {
+        "" => "unknown problem parsing YAML content",
+        problem => problem,
+    };
+    match line {
+        0 => format!("yaml: {problem}"),
+        line => format!("yaml: line {line}: {problem}"),
     }
 }
 
 #[derive(Default)]
 struct Builder {
     documents: Vec<Node>,
-    stack: Vec<(Node, usize)>,
+    stack: Vec<(Node, Option<String>)>,
     keys: Vec<Option<Node>>,
-    anchors: HashMap<usize, Node>,
-    error: Option<String>,
-    /// Whether the last scalar so far is a block (`|`, `>`) scalar.
-    ends_in_block: bool,
+    anchors: HashMap<String, Node>,
 }
 
 impl Builder {
-    fn push_value(&mut self, node: Node, anchor: usize) {
-        if anchor > 0 {
+    fn push_value(&mut self, node: Node, anchor: Option<String>) {
+        if let Some(anchor) = anchor {
             self.anchors.insert(anchor, node.clone());
         }
         let Some((parent, _)) = self.stack.last_mut() else {
@@ -95,23 +92,26 @@ impl Builder {
             Node::Scalar(_) => unreachable!("scalars are never on the stack"),
         }
     }
-}
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, event: Event, mark: Marker) {
+    fn on_event(&mut self, event: Event, line: u64) -> Result<(), String> {
         match event {
-            Event::Scalar(text, style, anchor, tag) => {
-                self.ends_in_block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
-                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+            Event::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+            } => {
                 let node = Node::Scalar(Scalar {
-                    text,
-                    plain: style == TScalarStyle::Plain,
+                    text: value,
+                    plain: style == Style::Plain,
                     tag,
                 });
                 self.push_value(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push((Node::Seq(Vec::new()), anchor)),
-            Event::MappingStart(anchor, _) => {
+            Event::SequenceStart { anchor } => {
+                self.stack.push((Node::Seq(Vec::new()), anchor));
+            }
+            Event::MappingStart { anchor } => {
                 self.stack.push((Node::Map(Vec::new()), anchor));
                 self.keys.push(None);
             }
@@ -123,21 +123,18 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(node, anchor);
                 }
             }
-            Event::Alias(id) => {
-                self.ends_in_block = false;
-                match self.anchors.get(&id).cloned() {
-                    Some(node) => self.push_value(node, 0),
-                    None => {
-                        self.error = Some(format!(
-                            "yaml: line {}: unknown anchor referenced",
-                            mark.line()
-                        ));
-                    }
+            Event::Alias { anchor } => match self.anchors.get(&anchor).cloned() {
+                Some(node) => self.push_value(node, None),
+                None => {
+                    return Err(format!(
+                        "yaml: line {}: unknown anchor '{anchor}' referenced",
+                        line + 1
+                    ));
                 }
-            }
-            Event::DocumentStart => self.ends_in_block = false,
+            },
             _ => {}
         }
+        Ok(())
     }
 }
 
