@@ -162,34 +162,108 @@ async fn password(ns: &TestNamespace) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_generated_password_survives_the_next_sync_through_live_lookup() {
-    let ns = TestNamespace::new("lookup").await;
-    let project = Project::new(&format!(
-        "releases:\n  - name: db\n    namespace: {}\n    chart: ./db\n",
-        ns.name()
-    ));
-    password_chart(&project);
-    let settings: ConfigMap = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "settings"}, "data": {"mode": "fast"}
-    }))
-    .expect("a ConfigMap");
-    ns.api::<ConfigMap>()
-        .create(&Default::default(), &settings)
-        .await
-        .expect("create the settings ConfigMap");
-    project.orch(&["sync"]).expect(0);
-    let first = password(&ns).await;
-    assert_eq!(first.len(), 16);
-    // A list lookup: its items are whole objects, kind included.
-    let found = ns
-        .api::<ConfigMap>()
-        .get("found")
-        .await
-        .expect("the ConfigMap");
-    assert_eq!(found.data.unwrap_or_default()["settings"], "ConfigMap fast");
+    for renderer in ["native", "helm"] {
+        let ns = TestNamespace::new(&format!("lookup-{renderer}")).await;
+        let project = Project::new(&format!(
+            "releases:\n  - name: db\n    namespace: {}\n    chart: ./db\n",
+            ns.name()
+        ));
+        password_chart(&project);
+        let settings: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "settings"}, "data": {"mode": "fast"}
+        }))
+        .expect("a ConfigMap");
+        ns.api::<ConfigMap>()
+            .create(&Default::default(), &settings)
+            .await
+            .expect("create the settings ConfigMap");
+        let orch = |args: &[&str]| {
+            let mut args = args.to_vec();
+            args.extend(["--renderer", renderer]);
+            project.orch(&args)
+        };
+        orch(&["sync"]).expect(0);
+        let first = password(&ns).await;
+        assert_eq!(first.len(), 16, "{renderer}");
+        // A list lookup: its items are whole objects, kind included.
+        let found = ns
+            .api::<ConfigMap>()
+            .get("found")
+            .await
+            .expect("the ConfigMap");
+        assert_eq!(
+            found.data.unwrap_or_default()["settings"],
+            "ConfigMap fast",
+            "{renderer}"
+        );
 
-    let diff = project.orch(&["diff", "--detailed-exitcode"]);
-    assert_eq!(diff.code, 0, "no change to show: {}", diff.all_output());
-    let second = project.orch(&["sync"]).expect(0);
-    assert!(second.stdout.contains("no change"), "{}", second.stdout);
-    assert_eq!(password(&ns).await, first, "the live password is kept");
+        let diff = orch(&["diff", "--detailed-exitcode"]);
+        assert_eq!(
+            diff.code,
+            0,
+            "{renderer}: no change to show: {}",
+            diff.all_output()
+        );
+        let second = orch(&["sync"]).expect(0);
+        assert!(
+            second.stdout.contains("no change"),
+            "{renderer}: {}",
+            second.stdout
+        );
+        assert_eq!(
+            password(&ns).await,
+            first,
+            "{renderer}: the live password is kept"
+        );
+    }
+}
+
+/// A chart that records what `.Release` says, as charts that act on upgrades read it.
+fn release_chart(project: &Project) {
+    project.write(
+        "rel/Chart.yaml",
+        "apiVersion: v2\nname: rel\nversion: 0.1.0\n",
+    );
+    project.write(
+        "rel/templates/release.yaml",
+        concat!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: release\ndata:\n",
+            "  upgrade: {{ .Release.IsUpgrade | quote }}\n",
+            "  install: {{ .Release.IsInstall | quote }}\n",
+        ),
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_renders_as_an_upgrade_with_either_renderer() {
+    for renderer in ["native", "helm"] {
+        let ns = TestNamespace::new(&format!("upgrade-{renderer}")).await;
+        let project = Project::new(&format!(
+            "releases:\n  - name: rel\n    namespace: {}\n    chart: ./rel\n",
+            ns.name()
+        ));
+        release_chart(&project);
+        let seen = || async {
+            let map = ns
+                .api::<ConfigMap>()
+                .get("release")
+                .await
+                .expect("the ConfigMap");
+            let data = map.data.unwrap_or_default();
+            (data["upgrade"].clone(), data["install"].clone())
+        };
+        project.orch(&["sync", "--renderer", renderer]).expect(0);
+        assert_eq!(seen().await, ("false".into(), "true".into()), "{renderer}");
+        // Offline, as `helm template`: always an install.
+        let offline = project
+            .orch(&["template", "--renderer", renderer])
+            .expect(0);
+        assert!(
+            offline.stdout.contains("upgrade: \"false\""),
+            "{}",
+            offline.stdout
+        );
+        project.orch(&["sync", "--renderer", renderer]).expect(0);
+        assert_eq!(seen().await, ("true".into(), "false".into()), "{renderer}");
+    }
 }

@@ -15,6 +15,7 @@ use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
 use crate::render::{ClusterView, RenderOptions, RenderedRelease, Renderer, checks};
 use crate::sync::compare::diff_release;
+use crate::sync::history;
 
 use super::GlobalArgs;
 
@@ -139,6 +140,18 @@ impl Session {
             }),
         )?;
         Ok(charts)
+    }
+
+    /// What charts rendered for `cluster` see, with the selected releases' latest recorded
+    /// revisions (one list of records per namespace).
+    pub fn cluster_view(&self, runtime: &Runtime, cluster: &Cluster) -> Result<ClusterView> {
+        let namespaces = self
+            .desired()
+            .iter()
+            .map(|&i| self.spec.releases[i].id.namespace.clone())
+            .collect();
+        let revisions = runtime.block_on(history::latest_revisions(cluster, &namespaces))?;
+        Ok(cluster.view(runtime.handle().clone(), revisions))
     }
 
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a

@@ -9,6 +9,7 @@ mod discovery;
 mod error;
 mod lookup;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
+use crate::config::ReleaseId;
 use crate::render::{Capabilities, ClusterView};
 
 pub use defaults::fill_server_defaults;
@@ -41,6 +43,8 @@ pub struct Cluster {
     client: kube::Client,
     resources: Arc<Resources>,
     pub capabilities: Capabilities,
+    /// How it was reached, for helm to reach it the same way.
+    options: ConnectOptions,
 }
 
 /// A rendered object's address in the API: where to send it.
@@ -114,12 +118,25 @@ impl Cluster {
             client,
             resources: Arc::new(resources),
             capabilities,
+            options: options.clone(),
         })
     }
 
-    /// What charts rendered for this cluster see: its capabilities, and `lookup` of its
-    /// live objects, answered on `runtime` from the rendering threads.
-    pub fn view(&self, runtime: tokio::runtime::Handle) -> ClusterView {
+    /// What charts rendered for this cluster see: its capabilities, `lookup` of its live
+    /// objects (answered on `runtime` from the rendering threads), and the releases'
+    /// latest `revisions`.
+    pub fn view(
+        &self,
+        runtime: tokio::runtime::Handle,
+        revisions: HashMap<ReleaseId, u64>,
+    ) -> ClusterView {
+        let mut helm_access = Vec::new();
+        if let Some(kubeconfig) = &self.options.kubeconfig {
+            helm_access.extend(["--kubeconfig".to_string(), kubeconfig.display().to_string()]);
+        }
+        if let Some(context) = &self.options.context {
+            helm_access.extend(["--kube-context".to_string(), context.clone()]);
+        }
         ClusterView {
             capabilities: self.capabilities.clone(),
             lookup: Arc::new(lookup::LiveLookup::new(
@@ -127,6 +144,8 @@ impl Cluster {
                 self.resources.clone(),
                 runtime,
             )),
+            revisions,
+            helm_access,
         }
     }
 

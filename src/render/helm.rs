@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::config::ReleaseSpec;
 
-use super::Capabilities;
+use super::{ClusterView, release_revision};
 
 /// The oldest Helm whose `template` behaves as orch expects.
 const MIN_VERSION: (u64, u64) = (3, 8);
@@ -65,14 +65,17 @@ impl Helm {
             .map(|_| ())
     }
 
-    /// `helm template` of one release; returns helm's stdout, or its error message. The
-    /// release's own `kubeVersion`/`apiVersions` win over the cluster's `capabilities`.
+    /// `helm template` of one release; returns helm's stdout, or its error message. Offline
+    /// the release's `kubeVersion`/`apiVersions` set the capabilities; for a cluster, helm
+    /// renders as `helm upgrade` would (`--validate --dry-run=server`: the cluster's
+    /// capabilities, live `lookup`, its own checks against the server) and `--is-upgrade`
+    /// when the release exists.
     pub fn template(
         &self,
         release: &ReleaseSpec,
         chart_dir: &Path,
         values: &Value,
-        capabilities: Option<&Capabilities>,
+        cluster: Option<&ClusterView>,
     ) -> Result<String, String> {
         self.check_version()?;
         let values_file = self.write_values(release, values)?;
@@ -88,18 +91,22 @@ impl Helm {
         if let Some(version) = &release.version {
             command.args(["--version", version]);
         }
-        let kube_version = release
-            .kube_version
-            .as_ref()
-            .or(capabilities.map(|c| &c.kube_version));
-        if let Some(kube_version) = kube_version {
-            command.args(["--kube-version", kube_version]);
-        }
-        let cluster_api_versions = capabilities
-            .map(|c| c.api_versions.as_slice())
-            .unwrap_or_default();
-        for api_version in release.api_versions.iter().chain(cluster_api_versions) {
-            command.args(["--api-versions", api_version]);
+        match cluster {
+            Some(cluster) => {
+                command.args(["--validate", "--dry-run=server"]);
+                command.args(&cluster.helm_access);
+                if release_revision(Some(cluster), &release.id).1 {
+                    command.arg("--is-upgrade");
+                }
+            }
+            None => {
+                if let Some(kube_version) = &release.kube_version {
+                    command.args(["--kube-version", kube_version]);
+                }
+                for api_version in &release.api_versions {
+                    command.args(["--api-versions", api_version]);
+                }
+            }
         }
         let output = command
             .output()

@@ -11,12 +11,13 @@ mod helm;
 mod kustomize;
 pub mod manifest;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::config::{ConfigError, Overrides, Spec};
+use crate::config::{ConfigError, Overrides, ReleaseId, Spec};
 
 pub use manifest::{Manifest, ObjectKey};
 
@@ -62,6 +63,20 @@ pub struct ClusterView {
     pub capabilities: Capabilities,
     /// Where templates' `lookup` reads live objects (read-only).
     pub lookup: Arc<dyn helm_engine::Lookup>,
+    /// The latest recorded revision of each release that exists: the next render is its
+    /// upgrade to the revision after.
+    pub revisions: HashMap<ReleaseId, u64>,
+    /// What `helm` needs to reach the same cluster (`--kubeconfig`, `--kube-context`).
+    pub helm_access: Vec<String>,
+}
+
+/// `.Release.Revision` and `.Release.IsUpgrade` for a release, as `helm upgrade --install`
+/// sets them: the revision after the latest recorded one, else a first install.
+pub fn release_revision(view: Option<&ClusterView>, id: &ReleaseId) -> (i64, bool) {
+    match view.and_then(|v| v.revisions.get(id)) {
+        Some(&latest) => (i64::try_from(latest).unwrap_or(i64::MAX - 1) + 1, true),
+        None => (1, false),
+    }
 }
 
 /// What charts see as `.Capabilities`: the server's version and the API versions it serves.
@@ -89,7 +104,7 @@ pub struct Renderer {
     helm: helm::Helm,
     kustomize_binary: PathBuf,
     pool: rayon::ThreadPool,
-    capabilities: Option<Capabilities>,
+    cluster: Option<ClusterView>,
 }
 
 impl Renderer {
@@ -110,7 +125,7 @@ impl Renderer {
             helm,
             kustomize_binary: options.kustomize_binary.clone(),
             pool,
-            capabilities: options.cluster.as_ref().map(|c| c.capabilities.clone()),
+            cluster: options.cluster.clone(),
         })
     }
 
@@ -152,7 +167,7 @@ impl Renderer {
             let stream = match self.kind {
                 RendererKind::Helm => self
                     .helm
-                    .template(release, dir, &values, self.capabilities.as_ref())
+                    .template(release, dir, &values, self.cluster.as_ref())
                     .map_err(fail)?,
                 RendererKind::Auto | RendererKind::Native => {
                     self.native_template(release, dir, &values).map_err(fail)?
@@ -193,7 +208,7 @@ impl Renderer {
         dir: &std::path::Path,
         values: &serde_json::Value,
     ) -> Result<String, String> {
-        let capabilities = match &self.capabilities {
+        let capabilities = match self.cluster.as_ref().map(|c| &c.capabilities) {
             Some(cluster) => {
                 let mut api_versions = cluster.api_versions.clone();
                 api_versions.extend(release.api_versions.iter().cloned());
@@ -208,11 +223,12 @@ impl Renderer {
                 &release.api_versions,
             )?,
         };
+        let (revision, is_upgrade) = release_revision(self.cluster.as_ref(), &release.id);
         let info = helm_engine::ReleaseInfo {
             name: release.id.name.clone(),
             namespace: release.id.namespace.clone(),
-            revision: 1,
-            is_upgrade: false,
+            revision,
+            is_upgrade,
         };
         self.native
             .render(dir, &info, values, &capabilities)

@@ -2,6 +2,8 @@
 //! namespace. Creating the next revision's Secret is the release's lock: a second sync of
 //! the same release finds it taken.
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde_json::Value;
 
 use crate::cluster::Cluster;
@@ -25,6 +27,39 @@ pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord
         .collect::<Result<Vec<_>, _>>()?;
     records.sort_by_key(|r| r.version);
     Ok(records)
+}
+
+/// The latest recorded revision of every release in `namespaces`, read from the records'
+/// labels with one list per namespace: rendering for a cluster sets `.Release.Revision`
+/// and `.Release.IsUpgrade` from it, as `helm upgrade` does.
+pub async fn latest_revisions(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+) -> Result<HashMap<ReleaseId, u64>, SyncError> {
+    let mut latest = HashMap::new();
+    for namespace in namespaces {
+        let secrets = cluster.core_target("Secret", namespace, "").await?;
+        for secret in cluster.list(&secrets, "owner=helm").await? {
+            let label = |key: &str| {
+                secret
+                    .pointer(&format!("/metadata/labels/{key}"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let (Some(name), Some(Ok(version))) =
+                (label("name"), label("version").map(|v| v.parse::<u64>()))
+            else {
+                continue;
+            };
+            let id = ReleaseId {
+                namespace: namespace.clone(),
+                name,
+            };
+            let entry = latest.entry(id).or_insert(version);
+            *entry = (*entry).max(version);
+        }
+    }
+    Ok(latest)
 }
 
 /// Refuses to go on while the latest revision is pending: another run holds the release.

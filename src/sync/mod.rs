@@ -6,7 +6,7 @@
 pub mod compare;
 pub mod executor;
 mod explain;
-mod history;
+pub mod history;
 mod holder;
 mod hook_runner;
 pub mod hooks;

@@ -29,7 +29,7 @@ enum DiffFormat {
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(cluster.view(runtime.handle().clone())))?;
+    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
     let diffs = session.diffs(&runtime, &cluster, &rendered, args.context)?;
     let summary = DiffSummary::of(&diffs);
     let text = match args.output {

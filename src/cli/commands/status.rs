@@ -25,7 +25,7 @@ enum StatusFormat {
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(cluster.view(runtime.handle().clone())))?;
+    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
     let statuses = runtime.block_on(
         stream::iter(session.enabled())
             .map(|index| {

@@ -30,7 +30,7 @@ const INTERRUPTED: u8 = 130;
 pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(cluster.view(runtime.handle().clone())))?;
+    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
     let spec = &session.spec;
     if review {
         let diffs = session.diffs(&runtime, &cluster, &rendered, 3)?;
