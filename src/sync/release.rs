@@ -55,11 +55,10 @@ pub async fn prepare(
     let id = &work.release.id;
     let history = history::load(cluster, id).await?;
     let (_, objects) = split_hooks(work.manifests)?;
-    let manifest = record::manifest_text(&objects);
     let config = work.values.as_object().cloned().unwrap_or_default();
     let deployed = record::deployed(&history)
         .filter(|d| record::latest(&history).map(|r| r.version) == Some(d.version))
-        .filter(|d| d.manifest == manifest && d.config == config)
+        .filter(|d| same_objects(&d.manifest, &objects) && d.config == config)
         .filter(|d| {
             // A new chart version is a new revision even when it renders the same objects,
             // so that `helm list` and `orch status` name the chart that is deployed.
@@ -435,6 +434,24 @@ impl Steps<'_> {
     }
 }
 
+/// Whether a stored manifest holds the same objects from the same templates as `objects`:
+/// text that differs only in how YAML writes the same values (a quoted or a plain
+/// scalar, as a chart's install and upgrade paths may write one password) is no change.
+fn same_objects(stored: &str, objects: &[&Manifest]) -> bool {
+    let keyed = |source: &str, object: &Value| format!("{source}\n{object}");
+    let mut old: Vec<String> = manifest::parse_stored(stored)
+        .iter()
+        .map(|m| keyed(&m.source, &m.object))
+        .collect();
+    let mut new: Vec<String> = objects
+        .iter()
+        .map(|m| keyed(&m.source, &m.object))
+        .collect();
+    old.sort_unstable();
+    new.sort_unstable();
+    old == new
+}
+
 /// Whether a provisioner will bind `claim`: its StorageClass exists, or it names none and
 /// a default class exists. `classes` are (name, is default).
 fn would_bind(claim: &Value, classes: &[(String, bool)]) -> bool {
@@ -477,6 +494,32 @@ fn hook_record(hook: &Hook<'_>) -> HookRecord {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_manifest_that_writes_the_same_objects_differently_is_unchanged() {
+        let stored = "---\n# Source: c/templates/s.yaml\nkind: Secret\ndata:\n  p: \"YQ==\"\n";
+        let same = manifest::split(
+            "# Source: c/templates/s.yaml\nkind: Secret\ndata:\n  p: YQ==\n",
+            "",
+        )
+        .unwrap();
+        assert!(same_objects(stored, &same.iter().collect::<Vec<_>>()));
+        let moved = manifest::split(
+            "# Source: c/templates/t.yaml\nkind: Secret\ndata:\n  p: YQ==\n",
+            "",
+        )
+        .unwrap();
+        assert!(
+            !same_objects(stored, &moved.iter().collect::<Vec<_>>()),
+            "another template"
+        );
+        let changed = manifest::split(
+            "# Source: c/templates/s.yaml\nkind: Secret\ndata:\n  p: Yg==\n",
+            "",
+        )
+        .unwrap();
+        assert!(!same_objects(stored, &changed.iter().collect::<Vec<_>>()));
+    }
 
     #[test]
     fn claims_are_awaited_only_where_a_class_provisions_them() {
