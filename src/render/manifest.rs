@@ -135,8 +135,9 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
             current.push_str(line);
         }
     }
-    // A `# Source:` header with nothing under it names the next document: helm prints a CRD
-    // file that starts with `---` (or a comment and `---`) that way.
+    // A document that holds no object passes its `# Source:` on to the next one, if that
+    // names none: helm prints a CRD file that starts with a comment and `---` under one
+    // header.
     let mut pending_source: Option<String> = None;
     for document in documents {
         let (source, text) = match document.strip_prefix("# Source: ") {
@@ -149,13 +150,9 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
                 None => (default_source.to_string(), document),
             },
         };
-        if text.trim().is_empty() {
-            pending_source = Some(source);
-            continue;
-        }
-        pending_source = None;
         let object = helm_engine::yaml_to_json(&text).map_err(|err| format!("{source}: {err}"))?;
         if object.is_null() {
+            pending_source = Some(source);
             continue;
         }
         if !object.is_object() {
@@ -198,8 +195,8 @@ mod tests {
     }
 
     #[test]
-    fn a_crd_file_that_starts_with_a_separator_keeps_its_source() {
-        let stream = "---\n# Source: c/crds/a.yaml\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a}\n---\nkind: ConfigMap\nmetadata: {name: b}\n";
+    fn a_crd_file_that_starts_with_a_comment_and_a_separator_keeps_its_source() {
+        let stream = "---\n# Source: c/crds/a.yaml\n# from upstream\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a}\n---\nkind: ConfigMap\nmetadata: {name: b}\n";
         let manifests = split(stream, "c").unwrap();
         assert_eq!(manifests[0].source, "c/crds/a.yaml");
         assert_eq!(manifests[1].source, "c", "only the next document");
