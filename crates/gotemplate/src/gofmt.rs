@@ -20,6 +20,7 @@ fn write_value(out: &mut String, value: &Value) {
         Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::Str(s) => out.push_str(s),
+        Value::BinaryStr(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
         Value::Bytes(bytes) => {
             let items: Vec<String> = bytes.iter().map(u8::to_string).collect();
             out.push('[');

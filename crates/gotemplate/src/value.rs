@@ -23,6 +23,10 @@ pub enum Value {
     Int64(i64),
     Float(f64),
     Str(Rc<str>),
+    /// A Go `string` whose bytes are not UTF-8 (a binary file read as text): kept as its
+    /// bytes, so that `b64enc` and the digests see them; anything else reads its lossy
+    /// UTF-8 text.
+    BinaryStr(Rc<[u8]>),
     Bytes(Rc<[u8]>),
     /// Go `[]interface{}` (and the other slices, which print and compare alike).
     List(Rc<Vec<Value>>),
@@ -34,6 +38,23 @@ pub enum Value {
 impl Value {
     pub fn str(s: impl Into<Rc<str>>) -> Value {
         Value::Str(s.into())
+    }
+
+    /// A Go string of `bytes`: text when they are UTF-8.
+    pub fn go_string(bytes: &[u8]) -> Value {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Value::str(text),
+            Err(_) => Value::BinaryStr(Rc::from(bytes)),
+        }
+    }
+
+    /// The bytes of a string value (a binary one's own), for functions that encode them.
+    pub fn string_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Str(s) => Some(s.as_bytes()),
+            Value::BinaryStr(b) => Some(b),
+            _ => None,
+        }
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -67,7 +88,7 @@ impl Value {
             Value::Int(_) => "int".into(),
             Value::Int64(_) => "int64".into(),
             Value::Float(_) => "float64".into(),
-            Value::Str(_) => "string".into(),
+            Value::Str(_) | Value::BinaryStr(_) => "string".into(),
             Value::Bytes(_) => "[]uint8".into(),
             Value::List(_) => "[]interface {}".into(),
             Value::Map(_) => "map[string]interface {}".into(),
@@ -83,7 +104,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Int64(_) => "int64",
             Value::Float(_) => "float64",
-            Value::Str(_) => "string",
+            Value::Str(_) | Value::BinaryStr(_) => "string",
             Value::Bytes(_) | Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(object) => object.kind_name(),
@@ -98,7 +119,7 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::Str(s) => !s.is_empty(),
-            Value::Bytes(b) => !b.is_empty(),
+            Value::BinaryStr(b) | Value::Bytes(b) => !b.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.borrow().is_empty(),
             Value::Object(object) => object.truthy(),
@@ -163,6 +184,7 @@ impl Value {
             Value::Int(i) | Value::Int64(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.to_string()),
+            Value::BinaryStr(b) => J::String(String::from_utf8_lossy(b).into_owned()),
             Value::Bytes(b) => J::String(base64_std(b)),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(

@@ -430,7 +430,7 @@ impl Param {
             (self, &value),
             (Param::Any, _)
                 | (Param::Map, Value::Map(_) | Value::Nil)
-                | (Param::Str, Value::Str(_))
+                | (Param::Str, Value::Str(_) | Value::BinaryStr(_))
                 | (Param::Int, Value::Int(_))
                 | (Param::Float, Value::Float(_))
                 | (Param::Bool, Value::Bool(_))

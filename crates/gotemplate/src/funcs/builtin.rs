@@ -128,7 +128,7 @@ fn less(a: &Value, b: &Value) -> Result<bool, CallError> {
 fn length(value: &Value) -> Result<i64, CallError> {
     Ok(match value {
         Value::Str(s) => s.len() as i64,
-        Value::Bytes(b) => b.len() as i64,
+        Value::BinaryStr(b) | Value::Bytes(b) => b.len() as i64,
         Value::List(l) => l.len() as i64,
         Value::Map(m) => m.borrow().len() as i64,
         Value::Nil => return Err("len of nil pointer".into()),

@@ -7,7 +7,7 @@
 use rand_core::{OsRng, RngCore};
 use sha1::Digest;
 
-use super::{Funcs, Param, int_arg, str_arg};
+use super::{Funcs, Param, int_arg, str_arg, string_bytes};
 use crate::exec::Exec;
 use crate::value::Value;
 
@@ -15,22 +15,16 @@ use Param::{Int, Str};
 
 pub fn register(r: &mut Funcs) {
     r.add("sha1sum", &[Str], |_, a| {
-        Ok(Value::str(hex(&sha1::Sha1::digest(
-            str_arg(&a, 0).as_bytes(),
-        ))))
+        Ok(Value::str(hex(&sha1::Sha1::digest(string_bytes(&a, 0)))))
     });
     r.add("sha256sum", &[Str], |_, a| {
-        Ok(Value::str(hex(&sha2::Sha256::digest(
-            str_arg(&a, 0).as_bytes(),
-        ))))
+        Ok(Value::str(hex(&sha2::Sha256::digest(string_bytes(&a, 0)))))
     });
     r.add("sha512sum", &[Str], |_, a| {
-        Ok(Value::str(hex(&sha2::Sha512::digest(
-            str_arg(&a, 0).as_bytes(),
-        ))))
+        Ok(Value::str(hex(&sha2::Sha512::digest(string_bytes(&a, 0)))))
     });
     r.add("adler32sum", &[Str], |_, a| {
-        Ok(Value::str(adler32(str_arg(&a, 0).as_bytes()).to_string()))
+        Ok(Value::str(adler32(string_bytes(&a, 0)).to_string()))
     });
     r.add("uuidv4", &[], |x, _| {
         warn_random(x, "uuidv4");

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 
-use super::{Funcs, Param, str_arg};
+use super::{Funcs, Param, str_arg, string_bytes};
 use crate::json::{JsonOptions, to_json};
 use crate::value::Value;
 
@@ -42,7 +42,7 @@ pub fn register(r: &mut Funcs) {
         Ok(Value::str(to_json(&a[0], &PRETTY)?))
     });
     r.add("b64enc", &[Str], |_, a| {
-        Ok(Value::str(b64().encode(str_arg(&a, 0))))
+        Ok(Value::str(b64().encode(string_bytes(&a, 0))))
     });
     r.add("b64dec", &[Str], |_, a| {
         let text = str_arg(&a, 0);
@@ -52,7 +52,7 @@ pub fn register(r: &mut Funcs) {
         }))
     });
     r.add("b32enc", &[Str], |_, a| {
-        Ok(Value::str(base32_encode(str_arg(&a, 0).as_bytes())))
+        Ok(Value::str(base32_encode(string_bytes(&a, 0))))
     });
     r.add("b32dec", &[Str], |_, a| {
         Ok(Value::str(match base32_decode(str_arg(&a, 0)) {

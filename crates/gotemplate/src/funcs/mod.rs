@@ -201,6 +201,13 @@ pub fn str_arg(args: &[Value], i: usize) -> &str {
     args.get(i).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// A string argument's bytes: a binary string's own, for the functions that encode bytes.
+pub fn string_bytes(args: &[Value], i: usize) -> &[u8] {
+    args.get(i)
+        .and_then(Value::string_bytes)
+        .unwrap_or_default()
+}
+
 pub fn int_arg(args: &[Value], i: usize) -> i64 {
     match args.get(i) {
         Some(Value::Int(n) | Value::Int64(n)) => *n,
@@ -212,7 +219,7 @@ pub fn int_arg(args: &[Value], i: usize) -> i64 {
 pub fn strval(value: &Value) -> String {
     match value {
         Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::BinaryStr(b) | Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Nil => "<nil>".into(),
         other => crate::gofmt::sprint_value(other),
     }

@@ -152,7 +152,13 @@ pub fn register(r: &mut Funcs) {
             str_arg(&a, 2),
         )))
     });
-    r.add("toString", &[Any], |_, a| Ok(Value::str(strval(&a[0]))));
+    r.add("toString", &[Any], |_, a| {
+        Ok(match &a[0] {
+            // Go's string([]byte) keeps the bytes, text or not.
+            Value::Bytes(bytes) | Value::BinaryStr(bytes) => Value::go_string(bytes),
+            other => Value::str(strval(other)),
+        })
+    });
     r.add("toStrings", &[Any], |_, a| {
         Ok(Value::list(
             strslice(&a[0]).into_iter().map(Value::str).collect(),

@@ -85,7 +85,9 @@ impl GoObject for Files {
 fn method(name: &str) -> Option<Method> {
     let (params, call): (&'static [Param], MethodBody) = match name {
         "Get" => (&[Param::Str], |o, a| {
-            Ok(Value::str(text(o, name_arg(a)).unwrap_or_default()))
+            Ok(files(o)
+                .get(name_arg(a))
+                .map_or_else(|| Value::str(""), |data| Value::go_string(data)))
         }),
         "GetBytes" => (&[Param::Str], |o, a| {
             Ok(files(o)
