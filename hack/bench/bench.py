@@ -107,6 +107,20 @@ class Bench:
         self.record("list", label, "helmfile list", median_time([helmfile, "list"], directory, slow_reps, self.env))
         self.record("graph", label, "orch", median_time([orch, "graph"], directory, reps, self.env))
 
+    def big_chart(self, chart, tmp):
+        """One release of a big chart: what the native engine costs against `helm template`."""
+        directory = tmp / "big-chart"
+        directory.mkdir()
+        (directory / "helmfile.yaml").write_text(
+            f"releases:\n  - name: big\n    namespace: big\n    chart: {chart}\n")
+        label = chart.name if chart.name != "chart" else chart.parent.name
+        reps = max(self.args.reps, 5)
+        self.record("template, big chart", label, "orch (native)",
+                    median_time([self.orch, "template", "--renderer", "native"], directory, reps, self.env))
+        self.record("template, big chart", label, "helm template",
+                    median_time([self.args.helm, "template", "big", str(chart), "-n", "big", "--include-crds"],
+                                directory, reps, self.env))
+
     def remote(self, n, tmp):
         """The chart from a Helm repository served on loopback by this process."""
         served = tmp / "repo"
@@ -223,6 +237,8 @@ def main():
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--helm-max", type=int, default=100, help="largest N for per-release helm")
+    parser.add_argument("--big-chart", help="a big real chart (e.g. kube-prometheus-stack, its "
+                        "dependencies vendored): one release of it, orch native against helm template")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -235,6 +251,8 @@ def main():
         example_env = dict(bench.env)
         for scenario, cmd in [("template", ["template", "-e", "staging"]), ("list", ["list", "-e", "staging"])]:
             bench.record(scenario, "example", "orch", median_time([bench.orch, *cmd], ROOT, args.reps, example_env))
+        if args.big_chart:
+            bench.big_chart(Path(args.big_chart).resolve(), Path(tmp))
         bench.record("peak RSS, template", 500 if 500 in sizes else sizes[-1], "orch",
                      peak_rss_mb([bench.orch, "template"], Path(tmp) / f"n{sizes[-1]}", bench.env), "MB")
         if args.kubeconfig:
