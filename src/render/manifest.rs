@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 /// One rendered object.
@@ -135,22 +136,32 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
             current.push_str(line);
         }
     }
+    // Each document's own `# Source:` and text; parsed in parallel, as a big chart's CRDs
+    // are megabytes of YAML.
+    let documents: Vec<(Option<String>, String)> = documents
+        .into_iter()
+        .map(|document| match document.strip_prefix("# Source: ") {
+            Some(rest) => {
+                let (source, text) = rest.split_once('\n').unwrap_or((rest, ""));
+                (Some(source.trim().to_string()), text.to_string())
+            }
+            None => (None, document),
+        })
+        .collect();
+    let parsed: Vec<Result<Value, String>> = documents
+        .par_iter()
+        .map(|(_, text)| helm_engine::yaml_to_json(text))
+        .collect();
     // A document that holds no object passes its `# Source:` on to the next one, if that
     // names none: helm prints a CRD file that starts with a comment and `---` under one
     // header.
     let mut pending_source: Option<String> = None;
-    for document in documents {
-        let (source, text) = match document.strip_prefix("# Source: ") {
-            Some(rest) => {
-                let (source, text) = rest.split_once('\n').unwrap_or((rest, ""));
-                (source.trim().to_string(), text.to_string())
-            }
-            None => match pending_source.take() {
-                Some(source) => (source, document),
-                None => (default_source.to_string(), document),
-            },
-        };
-        let object = helm_engine::yaml_to_json(&text).map_err(|err| format!("{source}: {err}"))?;
+    for ((own_source, text), object) in documents.into_iter().zip(parsed) {
+        let inherited = pending_source.take();
+        let source = own_source
+            .or(inherited)
+            .unwrap_or_else(|| default_source.to_string());
+        let object = object.map_err(|err| format!("{source}: {err}"))?;
         if object.is_null() {
             pending_source = Some(source);
             continue;
