@@ -65,7 +65,10 @@ build() {
   # makes go name each package it compiles, which the progress lines count.
   (cd "$src" && GOPATH="$src/.go" HOME="$work/home" CGO_ENABLED=0 \
     make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" GOFLAGS=-v >"$work/build.log" 2>&1) &
-  local make_pid=$! started=$SECONDS next=$((SECONDS + 30))
+  # Global, as `work`: the trap that stops the build if this script is stopped needs it.
+  make_pid=$!
+  local started=$SECONDS next=$((SECONDS + 30))
+  trap 'kill "$make_pid" 2>/dev/null; rm -rf "$work"' EXIT
   # The build is silent for minutes: say every 30 s that it goes on, and how far it got.
   while kill -0 "$make_pid" 2>/dev/null; do
     sleep 2

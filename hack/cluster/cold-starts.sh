@@ -9,12 +9,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${1:-20}
-export ORCH_CLUSTER_DIR=${ORCH_CLUSTER_DIR:-${TMPDIR:-/tmp}/orch-cold-starts-$$}
+export ORCH_CLUSTER_DIR=${TMPDIR:-/tmp}/orch-cold-starts-$$
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/orch-cold-starts-logs.XXXXXX")
 
 drop_page_cache() {
   sync
-  if ! echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then
+  if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
     echo "cold-starts: cannot drop the page cache (needs root); starts are warm" >&2
   fi
 }

@@ -28,9 +28,15 @@ proc_start_and_state() {
 # same process (not a recycled PID) and is not a zombie. Nothing here reads the command
 # line, which reads empty while the process is exec'ing a program that is not cached yet.
 owned_pid() {
-  local now state
+  local now state cmdline
   read -r now state < <(proc_start_and_state "$1") || return 1
-  [ "$now" = "$2" ] && [ "$state" != Z ] && [ "$state" != X ]
+  [ "$state" != Z ] && [ "$state" != X ] || return 1
+  if [ -z "$2" ]; then
+    # Recorded by an up.sh from before start times were: its command line names $DIR.
+    cmdline=$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) && [[ $cmdline == *"$DIR/"* ]]
+    return
+  fi
+  [ "$now" = "$2" ]
 }
 
 # Stops the processes recorded in $DIR/pids (lines of NAME PID START): TERM, then KILL

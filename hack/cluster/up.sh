@@ -53,8 +53,8 @@ start() {
   printf '%s\0' "$@" >"$DIR/$name.cmd"
   setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1 9>&- &
   local pid=$! start
-  # Our own child cannot be reaped before we wait for it, so its stat is there to read.
-  read -r start _ < <(proc_start_and_state "$pid")
+  # A component that dies at once may be reaped before its stat is read.
+  read -r start _ < <(proc_start_and_state "$pid") || fail "$name" "$name exited as it started"
   echo "$name $pid $start" >>"$DIR/pids"
 }
 

@@ -311,6 +311,26 @@ impl Cluster {
             .collect())
     }
 
+    /// The labels of each object of one kind in a namespace matching a label selector: a
+    /// metadata-only list, so bodies (release records are up to a megabyte) stay on the
+    /// server.
+    pub async fn list_labels(
+        &self,
+        target: &Target,
+        label_selector: &str,
+    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, ClusterError> {
+        let list = self
+            .api(target)
+            .list_metadata(&ListParams::default().labels(label_selector))
+            .await
+            .map_err(|e| ClusterError::api("list", target, e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|object| object.metadata.labels.unwrap_or_default())
+            .collect())
+    }
+
     /// The StorageClasses: (name, whether it is the default).
     pub async fn storage_classes(&self) -> Result<Vec<(String, bool)>, ClusterError> {
         let class = serde_json::json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": ""}});

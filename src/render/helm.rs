@@ -18,6 +18,9 @@ use super::{ClusterView, release_revision};
 
 /// The oldest Helm whose `template` behaves as orch expects.
 const MIN_VERSION: (u64, u64) = (3, 8);
+/// The oldest that renders for a cluster as `helm upgrade` (`--dry-run=server`: live
+/// `lookup`), as diff and sync need.
+const MIN_CONNECTED_VERSION: (u64, u64) = (3, 13);
 
 pub struct Helm {
     binary: PathBuf,
@@ -93,6 +96,7 @@ impl Helm {
         }
         match cluster {
             Some(cluster) => {
+                self.check_connected_version()?;
                 command.args(["--validate", "--dry-run=server"]);
                 command.args(&cluster.helm_access);
                 if release_revision(Some(cluster), &release.id).1 {
@@ -126,6 +130,20 @@ impl Helm {
                 .trim_start_matches("Error: ")
                 .to_string();
             Err(message)
+        }
+    }
+
+    fn check_connected_version(&self) -> Result<(), String> {
+        let version = self.version.get().and_then(|v| v.as_ref().ok());
+        match version.and_then(|v| parse_version(v)) {
+            Some(v) if v >= MIN_CONNECTED_VERSION => Ok(()),
+            _ => Err(format!(
+                "{} reports version `{}`; rendering with helm for diff and sync needs Helm {}.{} or newer (for `--dry-run=server`)",
+                self.binary.display(),
+                version.map_or("unknown", String::as_str),
+                MIN_CONNECTED_VERSION.0,
+                MIN_CONNECTED_VERSION.1
+            )),
         }
     }
 

@@ -201,7 +201,8 @@ impl Renderer {
 impl Renderer {
     /// The native equivalent of `helm template`, or with a cluster of `helm upgrade`'s
     /// rendering: offline, Helm's built-in API versions; connected, exactly the cluster's.
-    /// The release's own `kubeVersion` wins, and its `apiVersions` add, in both.
+    /// The release's own `kubeVersion` wins, and its `apiVersions` add, either way (through
+    /// helm, connected, they do not apply: `helm template --validate` ignores them).
     fn native_template(
         &self,
         release: &crate::config::ReleaseSpec,

@@ -30,7 +30,7 @@ pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord
 }
 
 /// The latest recorded revision of every release in `namespaces`, read from the records'
-/// labels with one list per namespace: rendering for a cluster sets `.Release.Revision`
+/// labels with one metadata-only list per namespace: rendering for a cluster sets `.Release.Revision`
 /// and `.Release.IsUpgrade` from it, as `helm upgrade` does.
 pub async fn latest_revisions(
     cluster: &Cluster,
@@ -39,16 +39,11 @@ pub async fn latest_revisions(
     let mut latest = HashMap::new();
     for namespace in namespaces {
         let secrets = cluster.core_target("Secret", namespace, "").await?;
-        for secret in cluster.list(&secrets, "owner=helm").await? {
-            let label = |key: &str| {
-                secret
-                    .pointer(&format!("/metadata/labels/{key}"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            };
-            let (Some(name), Some(Ok(version))) =
-                (label("name"), label("version").map(|v| v.parse::<u64>()))
-            else {
+        for labels in cluster.list_labels(&secrets, "owner=helm").await? {
+            let (Some(name), Some(Ok(version))) = (
+                labels.get("name").cloned(),
+                labels.get("version").map(|v| v.parse::<u64>()),
+            ) else {
                 continue;
             };
             let id = ReleaseId {

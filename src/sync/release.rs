@@ -438,18 +438,23 @@ impl Steps<'_> {
 /// text that differs only in how YAML writes the same values (a quoted or a plain
 /// scalar, as a chart's install and upgrade paths may write one password) is no change.
 fn same_objects(stored: &str, objects: &[&Manifest]) -> bool {
-    let keyed = |source: &str, object: &Value| format!("{source}\n{object}");
-    let mut old: Vec<String> = manifest::parse_stored(stored)
-        .iter()
-        .map(|m| keyed(&m.source, &m.object))
-        .collect();
-    let mut new: Vec<String> = objects
-        .iter()
-        .map(|m| keyed(&m.source, &m.object))
-        .collect();
-    old.sort_unstable();
-    new.sort_unstable();
-    old == new
+    let mut old = manifest::parse_stored(stored);
+    if old.len() != objects.len() {
+        return false;
+    }
+    // Values compare as JSON, whatever the order of their keys.
+    objects.iter().all(|new| {
+        match old
+            .iter()
+            .position(|m| m.source == new.source && m.object == new.object)
+        {
+            Some(found) => {
+                old.swap_remove(found);
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 /// Whether a provisioner will bind `claim`: its StorageClass exists, or it names none and

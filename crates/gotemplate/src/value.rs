@@ -23,9 +23,9 @@ pub enum Value {
     Int64(i64),
     Float(f64),
     Str(Rc<str>),
-    /// A Go `string` whose bytes are not UTF-8 (a binary file read as text): kept as its
-    /// bytes, so that `b64enc` and the digests see them; anything else reads its lossy
-    /// UTF-8 text.
+    /// A Go `string` whose bytes are not UTF-8 (a binary file read as text, `b64dec` of
+    /// binary data): kept as its bytes, so that `b64enc`, the digests, `len` and `toString`
+    /// see them; a function taking another `string` gets its lossy UTF-8 text.
     BinaryStr(Rc<[u8]>),
     Bytes(Rc<[u8]>),
     /// Go `[]interface{}` (and the other slices, which print and compare alike).

@@ -426,11 +426,15 @@ impl Exec<'_> {
 impl Param {
     /// Go's assignability of a dynamic value to the parameter's static type.
     pub fn accept(self, value: Value) -> Result<Value, String> {
+        if let (Param::Str, Value::BinaryStr(bytes)) = (self, &value) {
+            return Ok(Value::str(String::from_utf8_lossy(bytes).into_owned()));
+        }
         let ok = matches!(
             (self, &value),
             (Param::Any, _)
                 | (Param::Map, Value::Map(_) | Value::Nil)
-                | (Param::Str, Value::Str(_) | Value::BinaryStr(_))
+                | (Param::Str, Value::Str(_))
+                | (Param::StrBytes, Value::Str(_) | Value::BinaryStr(_))
                 | (Param::Int, Value::Int(_))
                 | (Param::Float, Value::Float(_))
                 | (Param::Bool, Value::Bool(_))

@@ -194,7 +194,9 @@ fn params(cn: &str, days: i64) -> Result<CertificateParams, CallError> {
     params.distinguished_name = name;
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now;
-    params.not_after = now + time::Duration::days(days);
+    params.not_after = now
+        .checked_add(time::Duration::seconds(days.saturating_mul(86_400)))
+        .ok_or_else(|| CallError::Message(format!("a validity of {days} days is out of range")))?;
     params.extended_key_usages = vec![
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,

@@ -11,19 +11,19 @@ use super::{Funcs, Param, int_arg, str_arg, string_bytes};
 use crate::exec::Exec;
 use crate::value::Value;
 
-use Param::{Int, Str};
+use Param::{Int, Str, StrBytes};
 
 pub fn register(r: &mut Funcs) {
-    r.add("sha1sum", &[Str], |_, a| {
+    r.add("sha1sum", &[StrBytes], |_, a| {
         Ok(Value::str(hex(&sha1::Sha1::digest(string_bytes(&a, 0)))))
     });
-    r.add("sha256sum", &[Str], |_, a| {
+    r.add("sha256sum", &[StrBytes], |_, a| {
         Ok(Value::str(hex(&sha2::Sha256::digest(string_bytes(&a, 0)))))
     });
-    r.add("sha512sum", &[Str], |_, a| {
+    r.add("sha512sum", &[StrBytes], |_, a| {
         Ok(Value::str(hex(&sha2::Sha512::digest(string_bytes(&a, 0)))))
     });
-    r.add("adler32sum", &[Str], |_, a| {
+    r.add("adler32sum", &[StrBytes], |_, a| {
         Ok(Value::str(adler32(string_bytes(&a, 0)).to_string()))
     });
     r.add("uuidv4", &[], |x, _| {

@@ -7,7 +7,7 @@ use super::{Funcs, Param, str_arg, string_bytes};
 use crate::json::{JsonOptions, to_json};
 use crate::value::Value;
 
-use Param::{Any, Str};
+use Param::{Any, Str, StrBytes};
 
 const COMPACT: JsonOptions = JsonOptions {
     escape_html: true,
@@ -41,24 +41,24 @@ pub fn register(r: &mut Funcs) {
     r.add("mustToPrettyJson", &[Any], |_, a| {
         Ok(Value::str(to_json(&a[0], &PRETTY)?))
     });
-    r.add("b64enc", &[Str], |_, a| {
+    r.add("b64enc", &[StrBytes], |_, a| {
         Ok(Value::str(b64().encode(string_bytes(&a, 0))))
     });
     r.add("b64dec", &[Str], |_, a| {
         let text = str_arg(&a, 0);
-        Ok(Value::str(match b64().decode(text) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) => go_base64_error(&e, text.len()),
-        }))
+        Ok(match b64().decode(text) {
+            Ok(bytes) => Value::go_string(&bytes),
+            Err(e) => Value::str(go_base64_error(&e, text.len())),
+        })
     });
-    r.add("b32enc", &[Str], |_, a| {
+    r.add("b32enc", &[StrBytes], |_, a| {
         Ok(Value::str(base32_encode(string_bytes(&a, 0))))
     });
     r.add("b32dec", &[Str], |_, a| {
-        Ok(Value::str(match base32_decode(str_arg(&a, 0)) {
-            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            None => "illegal base32 data".to_string(),
-        }))
+        Ok(match base32_decode(str_arg(&a, 0)) {
+            Some(bytes) => Value::go_string(&bytes),
+            None => Value::str("illegal base32 data"),
+        })
     });
 }
 

@@ -34,6 +34,9 @@ pub enum Param {
     /// `interface{}`
     Any,
     Str,
+    /// A `string` whose bytes the function encodes (`b64enc`, the digests): a binary
+    /// string arrives as its bytes, where `Str` gets its lossy text.
+    StrBytes,
     /// Go `int`
     Int,
     Float,
@@ -46,7 +49,7 @@ impl Param {
     pub fn go_type(self) -> &'static str {
         match self {
             Param::Any => "interface {}",
-            Param::Str => "string",
+            Param::Str | Param::StrBytes => "string",
             Param::Int => "int",
             Param::Float => "float64",
             Param::Bool => "bool",

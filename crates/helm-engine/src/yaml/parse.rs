@@ -63,18 +63,42 @@ fn go_error(error: &ParseError) -> String {
     }
 }
 
+/// Deeper than this, a document is refused rather than recursed into (go-yaml stops at
+/// 10000; manifests and values files are a few dozen deep, and the JSON conversion
+/// recurses on ordinary thread stacks).
+const MAX_DEPTH: usize = 1000;
+/// Nodes that aliases may copy in one document: go-yaml refuses "excessive aliasing" too,
+/// so a few lines of anchors cannot make gigabytes ("billion laughs").
+const MAX_ALIASED_NODES: usize = 1_000_000;
+
 #[derive(Default)]
 struct Builder {
     documents: Vec<Node>,
     stack: Vec<(Node, Option<String>)>,
     keys: Vec<Option<Node>>,
-    anchors: HashMap<String, Node>,
+    /// Each anchored node, and how many nodes it holds.
+    anchors: HashMap<String, (Node, usize)>,
+    aliased_nodes: usize,
+}
+
+fn node_count(node: &Node) -> usize {
+    match node {
+        Node::Scalar(_) => 1,
+        Node::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Node::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| node_count(k) + node_count(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 impl Builder {
     fn push_value(&mut self, node: Node, anchor: Option<String>) {
         if let Some(anchor) = anchor {
-            self.anchors.insert(anchor, node.clone());
+            let count = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), count));
         }
         let Some((parent, _)) = self.stack.last_mut() else {
             self.documents.push(node);
@@ -93,6 +117,16 @@ impl Builder {
         }
     }
 
+    fn deeper(&self, line: u64) -> Result<(), String> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(format!(
+                "yaml: line {}: exceeded max depth of {MAX_DEPTH}",
+                line + 1
+            ));
+        }
+        Ok(())
+    }
+
     fn on_event(&mut self, event: Event, line: u64) -> Result<(), String> {
         match event {
             Event::Scalar {
@@ -109,9 +143,11 @@ impl Builder {
                 self.push_value(node, anchor);
             }
             Event::SequenceStart { anchor } => {
+                self.deeper(line)?;
                 self.stack.push((Node::Seq(Vec::new()), anchor));
             }
             Event::MappingStart { anchor } => {
+                self.deeper(line)?;
                 self.stack.push((Node::Map(Vec::new()), anchor));
                 self.keys.push(None);
             }
@@ -124,7 +160,13 @@ impl Builder {
                 }
             }
             Event::Alias { anchor } => match self.anchors.get(&anchor).cloned() {
-                Some(node) => self.push_value(node, None),
+                Some((node, count)) => {
+                    self.aliased_nodes += count;
+                    if self.aliased_nodes > MAX_ALIASED_NODES {
+                        return Err("yaml: document contains excessive aliasing".into());
+                    }
+                    self.push_value(node, None);
+                }
                 None => {
                     return Err(format!(
                         "yaml: line {}: unknown anchor '{anchor}' referenced",
@@ -484,6 +526,28 @@ mod tests {
         assert_eq!(json["false"], serde_json::json!(1));
         assert_eq!(json["e"], serde_json::json!("2001-12-14"));
         assert_eq!(json["f"], serde_json::json!(1000));
+    }
+
+    #[test]
+    fn aliases_and_nesting_cannot_blow_up() {
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            laughs.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert_eq!(
+            from_yaml(&laughs).unwrap_err(),
+            "yaml: document contains excessive aliasing"
+        );
+        let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(
+            from_yaml(&deep)
+                .unwrap_err()
+                .contains("exceeded max depth of 1000")
+        );
+        assert!(from_yaml(&format!("{}1{}", "[".repeat(100), "]".repeat(100))).is_ok());
     }
 
     #[test]
