@@ -39,7 +39,13 @@ pub async fn latest_revisions(
     let mut latest = HashMap::new();
     for namespace in namespaces {
         let secrets = cluster.core_target("Secret", namespace, "").await?;
-        for labels in cluster.list_labels(&secrets, "owner=helm").await? {
+        // A namespace the identity may not read fails its own releases when they sync,
+        // with the reason; it must not stop the others from rendering.
+        let records = match cluster.list_labels(&secrets, "owner=helm").await {
+            Err(err) if err.is_forbidden() => continue,
+            records => records?,
+        };
+        for labels in records {
             let (Some(name), Some(Ok(version))) = (
                 labels.get("name").cloned(),
                 labels.get("version").map(|v| v.parse::<u64>()),
