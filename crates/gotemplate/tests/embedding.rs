@@ -33,10 +33,13 @@ fn sprig_and_go_builtins() {
     let funcs = Funcs::sprig();
     let out = run(
         &funcs,
-        r#"{{ range $i, $n := .names }}{{ if $i }},{{ end }}{{ $n | upper | quote }}{{ end }} {{ printf "%05.1f|%x|%v" 3.14159 255 .missing }} {{ list 3 1 2 | sortAlpha | join "-" }}"#,
+        r#"{{ range $i, $n := .names }}{{ if $i }},{{ end }}{{ $n | upper | quote }}{{ end }} {{ printf "%05.1f|%x|%v" 3.14159 255 .missing }} {{ list 3 1 2 | sortAlpha | join "-" }} {{ b64enc "hi" }} {{ sha256sum "x" | trunc 8 }}"#,
         serde_json::json!({ "names": ["a", "b"] }),
     );
-    assert_eq!(out.unwrap(), r#""A","B" 003.1|ff|<nil> 1-2-3"#);
+    assert_eq!(
+        out.unwrap(),
+        r#""A","B" 003.1|ff|<nil> 1-2-3 aGk= 2d711642"#
+    );
 }
 
 #[test]

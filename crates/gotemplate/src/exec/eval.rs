@@ -370,7 +370,7 @@ impl Exec<'_> {
                 .ok_or_else(|| constant_error(self, "float")),
             (Arg::Number(n), Param::Any) => self.ideal_constant(frame, cmd, n),
             (Arg::Number(_), _) => Err(constant_error(self, param.go_type())),
-            (Arg::Str(s), Param::Str | Param::Any) => Ok(Value::str(s.as_str())),
+            (Arg::Str(s), Param::Str | Param::StrBytes | Param::Any) => Ok(Value::str(s.as_str())),
             (Arg::Str(_), _) => Err(constant_error(self, param.go_type())),
             (Arg::Bool(b), Param::Bool | Param::Any) => Ok(Value::Bool(*b)),
             (Arg::Bool(_), _) => Err(constant_error(self, param.go_type())),
