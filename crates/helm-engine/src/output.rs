@@ -64,9 +64,8 @@ fn split_manifests(text: &str) -> Vec<String> {
 
 /// The kind and hook annotation, read the way Helm reads a document's head.
 fn head(source: &str, text: String) -> Result<Document, NativeError> {
-    // libyaml (serde_yaml_ng's parser) is as lenient as go-yaml, which is itself a port of
-    // libyaml; only the kind and the hook annotation are read here.
-    let json: Json = serde_yaml_ng::from_str(&text).map_err(|e| {
+    // go-yaml's dialect, through the reader every other YAML of the chart goes through.
+    let json: Json = crate::yaml::parse::from_yaml(&text).map_err(|e| {
         // As helm's --debug does, show the text that does not parse (with -vv).
         tracing::debug!("{source} renders invalid YAML:\n{text}");
         NativeError::Template(format!("YAML parse error on {source}: {e}"))
