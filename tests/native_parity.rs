@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use helm_engine::{CapabilitiesInfo, ReleaseInfo, render_chart};
+use helm_engine::{CapabilitiesInfo, ReleaseInfo, render_chart, to_stream};
 use orch::config::{self, LoadOptions, Overrides};
 
 struct Case {
@@ -80,16 +80,17 @@ fn native_rendering_matches_helm_template() {
 
 fn compare(case: &Case, expected: &str, actual: &str, tally: &mut Tally) {
     let objects = |stream: &str| -> Result<Vec<String>, String> {
-        let mut docs: Vec<String> = orch::render::manifest::split(stream, "?")?
-            .into_iter()
-            .map(|m| {
-                format!(
-                    "{}\n{}",
-                    m.source,
-                    serde_json::to_string_pretty(&m.object).unwrap_or_default()
-                )
-            })
-            .collect();
+        let mut docs: Vec<String> =
+            orch::render::manifest::split(stream, "?", orch::render::Reading::Whole)?
+                .into_iter()
+                .map(|m| {
+                    format!(
+                        "{}\n{}",
+                        m.source,
+                        serde_json::to_string_pretty(&m.object).unwrap_or_default()
+                    )
+                })
+                .collect();
         docs.sort();
         Ok(docs)
     };
@@ -208,7 +209,9 @@ fn native_template(case: &Case) -> Result<String, String> {
         is_upgrade: false,
     };
     let capabilities = CapabilitiesInfo::new(case.kube_version.as_deref(), &case.api_versions)?;
-    render_chart(&case.chart, &release, &case.values, &capabilities).map_err(|e| e.to_string())
+    render_chart(&case.chart, &release, &case.values, &capabilities)
+        .map(|documents| to_stream(&documents))
+        .map_err(|e| e.to_string())
 }
 
 fn fixture_cases() -> Vec<Case> {

@@ -13,7 +13,7 @@ use crate::config::{self, LoadOptions, Overrides, Spec};
 use crate::diff::ReleaseDiff;
 use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
-use crate::render::{ClusterView, RenderOptions, RenderedRelease, Renderer, checks};
+use crate::render::{ClusterView, Reading, RenderOptions, RenderedRelease, Renderer, checks};
 use crate::sync::compare::diff_release;
 use crate::sync::history;
 
@@ -159,10 +159,12 @@ impl Session {
     /// `helm template`), and checks what no cluster
     /// could take: objects without apiVersion, kind or name, and objects two releases both
     /// render. Any failure fails the whole render, before anything is written to a cluster.
+    /// `reading` says how much of each manifest is read (and so checked) beyond that.
     pub fn render(
         &self,
         global: &GlobalArgs,
         cluster: Option<ClusterView>,
+        reading: Reading,
     ) -> Result<Vec<RenderedRelease>> {
         let fetcher = Fetcher::new(&self.spec.repositories, &global.fetch_options())?;
         let charts = self.fetch(&fetcher, &self.desired())?;
@@ -172,12 +174,16 @@ impl Session {
             kustomize_binary: global.kustomize_binary.clone(),
             concurrency: global.concurrency,
             cluster,
+            reading,
         })?;
         let jobs: Vec<(usize, &Path)> = charts
             .iter()
             .map(|(index, chart)| (*index, chart.dir.as_path()))
             .collect();
         let results = renderer.render_all(&self.spec, &jobs, &self.overrides);
+        // The renderer's caches (every chart loaded, every template parsed) take
+        // milliseconds to free and nothing after this needs them.
+        std::thread::spawn(move || drop(renderer));
         let rendered = all_or_failures(
             "render",
             results.into_iter().map(|r| r.map_err(|e| e.to_string())),

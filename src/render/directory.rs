@@ -7,13 +7,14 @@ use serde_json::Value;
 
 use crate::config::{self, ReleaseSpec, Spec};
 
-use super::manifest::{self, Manifest};
+use super::manifest::{self, Manifest, Reading};
 
 pub fn render(
     spec: &Spec,
     release: &ReleaseSpec,
     dir: &Path,
     values: &Value,
+    reading: Reading,
 ) -> Result<Vec<Manifest>, String> {
     let chart_name = dir
         .file_name()
@@ -33,7 +34,7 @@ pub fn render(
             "{chart_name}/{}",
             relative.to_string_lossy().trim_end_matches(".j2")
         );
-        manifests.extend(manifest::split(&text, &source)?);
+        manifests.extend(manifest::split(&text, &source, reading)?);
     }
     Ok(manifests)
 }

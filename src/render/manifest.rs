@@ -1,6 +1,6 @@
 //! Rendered manifests: YAML documents with the template they came from, parsed once, as
 //! kubectl and helm read them (YAML 1.1: `defaultMode: 0755` is 493), whichever renderer
-//! made them.
+//! made them; whole for a cluster, or only as far as what identifies each object.
 
 use std::fmt;
 
@@ -14,7 +14,19 @@ pub struct Manifest {
     pub source: String,
     /// The document's text, without the `---` line and the `# Source:` comment.
     pub text: String,
+    /// The object; when read for [`Reading::Heads`], perhaps only its top-level fields up
+    /// to `apiVersion`, `kind` and `metadata`.
     pub object: Value,
+}
+
+/// How much of each rendered document is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// All of it: what goes to a cluster.
+    Whole,
+    /// What identifies the object, where the renderer has not read more: enough to print,
+    /// list and check manifests, without reading megabytes of CRD schemas.
+    Heads,
 }
 
 /// Group, kind, namespace and name: what makes two objects the same object.
@@ -120,37 +132,77 @@ fn is_cluster_scoped(group: &str, kind: &str) -> bool {
 /// The objects of a manifest stored in a release record. Records orch or Helm wrote parse;
 /// anything else is taken as holding no objects rather than blocking a sync.
 pub fn parse_stored(text: &str) -> Vec<Manifest> {
-    split(text, "").unwrap_or_default()
+    split(text, "", Reading::Whole).unwrap_or_default()
+}
+
+/// The manifests of a native render: a template's documents as the engine read them, and
+/// each `crds/` file's documents, named after the file.
+pub fn from_documents(
+    documents: Vec<helm_engine::Document>,
+    reading: Reading,
+) -> Result<Vec<Manifest>, String> {
+    let per_document: Vec<Result<Vec<Manifest>, String>> = documents
+        .into_par_iter()
+        .map(|document| match document.object {
+            Some(Value::Null) => Ok(Vec::new()),
+            Some(object) => Ok(vec![Manifest {
+                source: document.source,
+                text: document.text,
+                object,
+            }]),
+            None => split(&document.text, &document.source, reading),
+        })
+        .collect();
+    let mut manifests = Vec::new();
+    for result in per_document {
+        manifests.extend(result?);
+    }
+    Ok(manifests)
 }
 
 /// Splits a multi-document manifest stream (as `helm template` prints it) into manifests.
 /// Documents without content are dropped; `default_source` names documents that carry no
 /// `# Source:` comment.
-pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String> {
+pub fn split(
+    stream: &str,
+    default_source: &str,
+    reading: Reading,
+) -> Result<Vec<Manifest>, String> {
     let mut manifests = Vec::new();
-    let mut documents: Vec<String> = vec![String::new()];
-    for line in stream.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            documents.push(String::new());
-        } else if let Some(current) = documents.last_mut() {
-            current.push_str(line);
+    // The documents, borrowed from the stream; then each one's own `# Source:` and text.
+    let mut documents: Vec<&str> = Vec::new();
+    let mut start = 0;
+    // Only where `---` occurs can a separator line be: a fast search, not a walk over
+    // every line of megabytes of CRDs.
+    for (at, _) in stream.match_indices("---") {
+        let at_line_start = at == 0 || stream.as_bytes()[at - 1] == b'\n';
+        if !at_line_start || at < start {
+            continue;
+        }
+        let line_end = stream[at..].find('\n').map_or(stream.len(), |i| at + i + 1);
+        if stream[at..line_end].trim_end() == "---" {
+            documents.push(&stream[start..at]);
+            start = line_end;
         }
     }
-    // Each document's own `# Source:` and text; parsed in parallel, as a big chart's CRDs
-    // are megabytes of YAML.
-    let documents: Vec<(Option<String>, String)> = documents
+    documents.push(&stream[start..]);
+    let documents: Vec<(Option<&str>, &str)> = documents
         .into_iter()
         .map(|document| match document.strip_prefix("# Source: ") {
             Some(rest) => {
                 let (source, text) = rest.split_once('\n').unwrap_or((rest, ""));
-                (Some(source.trim().to_string()), text.to_string())
+                (Some(source.trim()), text)
             }
             None => (None, document),
         })
         .collect();
+    // Parsed in parallel, as a big chart's CRDs are megabytes of YAML.
     let parsed: Vec<Result<Value, String>> = documents
         .par_iter()
-        .map(|(_, text)| helm_engine::yaml_to_json(text))
+        .map(|(_, text)| match reading {
+            Reading::Whole => helm_engine::yaml_to_json(text),
+            Reading::Heads => helm_engine::yaml_head_to_json(text),
+        })
         .collect();
     // A document that holds no object passes its `# Source:` on to the next one, if that
     // names none: helm prints a CRD file that starts with a comment and `---` under one
@@ -159,6 +211,7 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
     for ((own_source, text), object) in documents.into_iter().zip(parsed) {
         let inherited = pending_source.take();
         let source = own_source
+            .map(str::to_string)
             .or(inherited)
             .unwrap_or_else(|| default_source.to_string());
         let object = object.map_err(|err| format!("{source}: {err}"))?;
@@ -174,7 +227,7 @@ pub fn split(stream: &str, default_source: &str) -> Result<Vec<Manifest>, String
         }
         manifests.push(Manifest {
             source,
-            text,
+            text: text.to_string(),
             object,
         });
     }
@@ -188,7 +241,7 @@ mod tests {
     #[test]
     fn splits_helm_output_and_keeps_sources() {
         let stream = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# Source: c/templates/empty.yaml\n# nothing here\n---\n# Source: c/templates/b.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n  namespace: other\n";
-        let manifests = split(stream, "x").unwrap();
+        let manifests = split(stream, "x", Reading::Whole).unwrap();
         assert_eq!(manifests.len(), 2);
         assert_eq!(manifests[0].source, "c/templates/a.yaml");
         assert_eq!(
@@ -208,9 +261,51 @@ mod tests {
     #[test]
     fn a_crd_file_that_starts_with_a_comment_and_a_separator_keeps_its_source() {
         let stream = "---\n# Source: c/crds/a.yaml\n# from upstream\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a}\n---\nkind: ConfigMap\nmetadata: {name: b}\n";
-        let manifests = split(stream, "c").unwrap();
+        let manifests = split(stream, "c", Reading::Whole).unwrap();
         assert_eq!(manifests[0].source, "c/crds/a.yaml");
         assert_eq!(manifests[1].source, "c", "only the next document");
+    }
+
+    #[test]
+    fn a_native_render_keeps_read_objects_and_names_a_crd_files_documents_after_it() {
+        let documents = vec![
+            helm_engine::Document {
+                source: "c/crds/two.yaml".into(),
+                text: "# upstream\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a}\nspec: [unread\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: b}\n\n".into(),
+                object: None,
+            },
+            helm_engine::Document {
+                source: "c/templates/cm.yaml".into(),
+                text: "kind: ConfigMap\n".into(),
+                object: Some(serde_json::json!({"kind": "ConfigMap", "read": "by the engine"})),
+            },
+        ];
+        let manifests = from_documents(documents.clone(), Reading::Heads).unwrap();
+        let sources: Vec<&str> = manifests.iter().map(|m| m.source.as_str()).collect();
+        assert_eq!(
+            sources,
+            ["c/crds/two.yaml", "c/crds/two.yaml", "c/templates/cm.yaml"]
+        );
+        assert_eq!(manifests[1].name(), Some("b"));
+        assert!(
+            manifests[1].text.ends_with("{name: b}\n\n"),
+            "{:?}",
+            manifests[1].text
+        );
+        assert_eq!(manifests[2].text, "kind: ConfigMap\n");
+        assert_eq!(manifests[2].object["read"], "by the engine");
+        // Read whole, the CRD that is not YAML past its head is an error naming its file.
+        let err = from_documents(documents, Reading::Whole).unwrap_err();
+        assert!(err.starts_with("c/crds/two.yaml: "), "{err}");
+    }
+
+    #[test]
+    fn only_a_line_of_three_dashes_separates_documents() {
+        let stream = "kind: A\nnote: |\n  ----\n  ---\nx: a---\n---  \r\nkind: B\n---";
+        let manifests = split(stream, "f.yaml", Reading::Whole).unwrap();
+        assert_eq!(manifests.len(), 2);
+        assert_eq!(manifests[0].object["note"], "----\n---\n");
+        assert_eq!(manifests[1].text, "kind: B\n");
     }
 
     #[test]
@@ -218,6 +313,7 @@ mod tests {
         let m = &split(
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\n",
             "f.yaml",
+            Reading::Whole,
         )
         .unwrap()[0];
         assert_eq!(m.key("ns").unwrap().namespace, None);
@@ -227,7 +323,7 @@ mod tests {
     #[test]
     fn scalars_read_as_kubectl_reads_them() {
         let text = "kind: ConfigMap\nmode: 0755\nhex: 0x1F\nflag: yes\noff: off\nquoted: \"0755\"\nversion: 1.20\nname: 010x\n";
-        let object = &split(text, "f.yaml").unwrap()[0].object;
+        let object = &split(text, "f.yaml", Reading::Whole).unwrap()[0].object;
         // A key is resolved too: `off:` is the key "false", as kubectl reads it.
         assert_eq!(
             object,
@@ -240,9 +336,9 @@ mod tests {
 
     #[test]
     fn a_broken_document_names_its_source() {
-        let err = split("# Source: c/t.yaml\nkind: [\n", "x").unwrap_err();
+        let err = split("# Source: c/t.yaml\nkind: [\n", "x", Reading::Whole).unwrap_err();
         assert!(err.starts_with("c/t.yaml: "), "{err}");
-        let err = split("- a\n- b\n", "d/list.yaml").unwrap_err();
+        let err = split("- a\n- b\n", "d/list.yaml", Reading::Whole).unwrap_err();
         assert!(err.contains("must be a map"), "{err}");
     }
 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::config::{ConfigError, Overrides, ReleaseId, Spec};
 
-pub use manifest::{Manifest, ObjectKey};
+pub use manifest::{Manifest, ObjectKey, Reading};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -55,6 +55,7 @@ pub struct RenderOptions {
     pub concurrency: usize,
     /// The target cluster's view, when connected: what `helm upgrade` would see.
     pub cluster: Option<ClusterView>,
+    pub reading: Reading,
 }
 
 /// What charts see of the cluster they are rendered for, as in `helm upgrade`.
@@ -105,6 +106,7 @@ pub struct Renderer {
     kustomize_binary: PathBuf,
     pool: rayon::ThreadPool,
     cluster: Option<ClusterView>,
+    reading: Reading,
 }
 
 impl Renderer {
@@ -126,6 +128,7 @@ impl Renderer {
             kustomize_binary: options.kustomize_binary.clone(),
             pool,
             cluster: options.cluster.clone(),
+            reading: options.reading,
         })
     }
 
@@ -164,28 +167,32 @@ impl Renderer {
             let chart = crate::config::read_text(&chart_file)
                 .and_then(|text| crate::config::yaml::parse_document(&text, &chart_file, 1))
                 .map_err(|e| fail(e.to_string()))?;
-            let stream = match self.kind {
-                RendererKind::Helm => self
-                    .helm
-                    .template(release, dir, &values, self.cluster.as_ref())
-                    .map_err(fail)?,
+            let manifests = match self.kind {
+                RendererKind::Helm => {
+                    let stream = self
+                        .helm
+                        .template(release, dir, &values, self.cluster.as_ref())
+                        .map_err(fail)?;
+                    manifest::split(&stream, release.chart_name(), self.reading)
+                }
                 RendererKind::Auto | RendererKind::Native => {
-                    self.native_template(release, dir, &values).map_err(fail)?
+                    let documents = self.native_template(release, dir, &values).map_err(fail)?;
+                    manifest::from_documents(documents, self.reading)
                 }
             };
-            (
-                manifest::split(&stream, release.chart_name()).map_err(fail)?,
-                chart,
-            )
+            (manifests.map_err(fail)?, chart)
         } else if kustomize::is_kustomization(dir) {
             let stream = kustomize::build(&self.kustomize_binary, dir).map_err(fail)?;
             let source = format!("{}/kustomization.yaml", release.chart_name());
             let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
-            (manifest::split(&stream, &source).map_err(fail)?, chart)
+            (
+                manifest::split(&stream, &source, self.reading).map_err(fail)?,
+                chart,
+            )
         } else {
             let chart = serde_json::json!({"apiVersion": "v2", "name": release.chart_name(), "version": "0.0.0"});
             (
-                directory::render(spec, release, dir, &values).map_err(fail)?,
+                directory::render(spec, release, dir, &values, self.reading).map_err(fail)?,
                 chart,
             )
         };
@@ -208,7 +215,7 @@ impl Renderer {
         release: &crate::config::ReleaseSpec,
         dir: &std::path::Path,
         values: &serde_json::Value,
-    ) -> Result<String, String> {
+    ) -> Result<Vec<helm_engine::Document>, String> {
         let capabilities = match self.cluster.as_ref().map(|c| &c.capabilities) {
             Some(cluster) => {
                 let mut api_versions = cluster.api_versions.clone();

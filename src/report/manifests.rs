@@ -2,23 +2,24 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::Spec;
 use crate::render::RenderedRelease;
 
-/// All releases' manifests as one YAML stream, each document under a `# Source:` comment.
-pub fn stream(rendered: &[RenderedRelease]) -> String {
-    let mut out = String::new();
+/// Writes all releases' manifests as one YAML stream, each document under a `# Source:`
+/// comment.
+pub fn write_stream(out: &mut impl Write, rendered: &[RenderedRelease]) -> std::io::Result<()> {
     for release in rendered {
         for manifest in &release.manifests {
-            let _ = write!(out, "---\n# Source: {}\n{}", manifest.source, manifest.text);
+            write!(out, "---\n# Source: {}\n{}", manifest.source, manifest.text)?;
             if !manifest.text.ends_with('\n') {
-                out.push('\n');
+                out.write_all(b"\n")?;
             }
         }
     }
-    out
+    Ok(())
 }
 
 /// Writes each release's manifests to `dir/<namespace>/<release>/<source>`; returns the files.

@@ -506,12 +506,14 @@ mod tests {
         let same = manifest::split(
             "# Source: c/templates/s.yaml\nkind: Secret\ndata:\n  p: YQ==\n",
             "",
+            manifest::Reading::Whole,
         )
         .unwrap();
         assert!(same_objects(stored, &same.iter().collect::<Vec<_>>()));
         let moved = manifest::split(
             "# Source: c/templates/t.yaml\nkind: Secret\ndata:\n  p: YQ==\n",
             "",
+            manifest::Reading::Whole,
         )
         .unwrap();
         assert!(
@@ -521,6 +523,7 @@ mod tests {
         let changed = manifest::split(
             "# Source: c/templates/s.yaml\nkind: Secret\ndata:\n  p: Yg==\n",
             "",
+            manifest::Reading::Whole,
         )
         .unwrap();
         assert!(!same_objects(stored, &changed.iter().collect::<Vec<_>>()));

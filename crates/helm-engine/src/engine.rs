@@ -15,7 +15,7 @@ use crate::chart::values::coalesce_values;
 use crate::context::{CapabilitiesInfo, ChartScope, Contexts, ReleaseInfo};
 use gotemplate::exec::{CallError, Exec};
 use gotemplate::template::ast::{Arg, Command, List, Node, Pipe};
-use gotemplate::template::{TemplateSet, Tree};
+use gotemplate::template::{ParsedFile, TemplateSet, Tree};
 
 use crate::funcs::{Host, helm_funcs};
 
@@ -120,11 +120,15 @@ fn cached_set(
     {
         return Ok(parsed);
     }
+    let funcs = helm_funcs();
+    // A big chart has hundreds of templates: parsed in parallel, added in Helm's order.
+    let parsed: Vec<Result<ParsedFile, _>> = files
+        .par_iter()
+        .map(|(path, src, _)| ParsedFile::parse(path, src, &|name| funcs.contains(name)))
+        .collect();
     let mut set = TemplateSet::default();
-    for (path, src, _) in files {
-        let funcs = helm_funcs();
-        set.add_file(path, src, &|name| funcs.contains(name))
-            .map_err(|e| NativeError::Template(e.to_string()))?;
+    for file in parsed {
+        set.add_parsed(file.map_err(|e| NativeError::Template(e.to_string()))?);
     }
     let mutates = mutates_shared_maps(&set);
     let parsed = Arc::new(ParsedSet { set, mutates });

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use context::{CapabilitiesInfo, ReleaseInfo};
 pub use funcs::{Lookup, Offline};
+pub use output::{Document, to_stream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NativeError {
@@ -65,15 +66,15 @@ impl NativeRenderer {
     }
 
     /// Renders the chart at `chart_dir` for `release` with the user's merged `values` (the
-    /// chart's own defaults are coalesced under them), returning a `helm template
-    /// --include-crds`-style stream of `# Source:`-headed documents.
+    /// chart's own defaults are coalesced under them), into the documents `helm template
+    /// --include-crds` prints ([`to_stream`] prints them so).
     pub fn render(
         &self,
         chart_dir: &Path,
         release: &ReleaseInfo,
         values: &serde_json::Value,
         capabilities: &CapabilitiesInfo,
-    ) -> Result<String, NativeError> {
+    ) -> Result<Vec<Document>, NativeError> {
         let pool = self
             .pool
             .get_or_init(|| {
@@ -94,7 +95,7 @@ impl NativeRenderer {
         release: &ReleaseInfo,
         values: &serde_json::Value,
         capabilities: &CapabilitiesInfo,
-    ) -> Result<String, NativeError> {
+    ) -> Result<Vec<Document>, NativeError> {
         let chart = self.chart(chart_dir)?;
         let empty = serde_json::Map::new();
         let user = match values {
@@ -108,7 +109,7 @@ impl NativeRenderer {
         let prepared = engine::prepare(chart.as_ref().clone(), &origin, user, &self.sets)?;
         let host: Arc<dyn Lookup> = self.lookup.clone().unwrap_or_else(|| Arc::new(Offline));
         let rendered = engine::render(&prepared, release, capabilities, &host)?;
-        output::stream(&prepared.chart, rendered)
+        output::documents(&prepared.chart, rendered)
     }
 
     fn chart(&self, dir: &Path) -> Result<Arc<chart::load::Chart>, NativeError> {
@@ -130,13 +131,30 @@ pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, String> {
     yaml::parse::from_yaml(text)
 }
 
+/// What identifies the object in one YAML document, read as [`yaml_to_json`] reads it but
+/// only up to the last of its top-level `apiVersion`, `kind` and `metadata`: the rest of the
+/// document is neither read nor checked.
+pub fn yaml_head_to_json(text: &str) -> Result<serde_json::Value, String> {
+    yaml::parse::head_from_yaml(text)
+}
+
+/// Bytes as text, invalid UTF-8 replaced as Go's conversion to string does when printed.
+/// Valid text (nearly all of it) takes the fast validation, not the replacing scan, which
+/// matters for megabytes of CRDs.
+pub(crate) fn text_of(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(data).into_owned(),
+    }
+}
+
 /// Renders one chart once; see [`NativeRenderer::render`].
 pub fn render_chart(
     chart_dir: &Path,
     release: &ReleaseInfo,
     values: &serde_json::Value,
     capabilities: &CapabilitiesInfo,
-) -> Result<String, NativeError> {
+) -> Result<Vec<Document>, NativeError> {
     NativeRenderer::default().render(chart_dir, release, values, capabilities)
 }
 

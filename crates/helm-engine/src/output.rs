@@ -1,8 +1,9 @@
-//! From rendered templates to `helm template`'s output: CRDs first, then the documents of
-//! every template sorted by kind (Helm's install order), then hooks; NOTES.txt dropped.
+//! From rendered templates to `helm template`'s documents: CRDs first, then the documents
+//! of every template sorted by kind (Helm's install order), then hooks; NOTES.txt dropped.
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use regex::Regex;
 use serde_json::Value as Json;
 
@@ -10,42 +11,84 @@ use crate::NativeError;
 use crate::chart::load::Chart;
 use crate::kind_order::cmp_install;
 
-struct Document {
-    source: String,
-    text: String,
-    kind: String,
-    is_hook: bool,
+/// One document of a render, in the order `helm template --include-crds` prints them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The file it came from, as Helm's `# Source:` comment names it.
+    pub source: String,
+    /// What Helm prints after the `# Source:` line, ending in a line break: a template's
+    /// document, trimmed; or a whole `crds/` file, which may hold several documents.
+    pub text: String,
+    /// The template's document as Kubernetes reads that text; `None` for a `crds/` file,
+    /// which Helm passes on unparsed.
+    pub object: Option<Json>,
 }
 
-/// The stream `helm template --include-crds` prints for these rendered templates.
-pub fn stream(chart: &Chart, rendered: Vec<(String, String)>) -> Result<String, NativeError> {
-    let mut out = String::new();
-    for (source, text) in crds(chart, chart.name()) {
-        out.push_str(&format!("---\n# Source: {source}\n{text}\n"));
+/// `helm template --include-crds`'s output for these documents.
+pub fn to_stream(documents: &[Document]) -> String {
+    let mut out = String::with_capacity(documents.iter().map(|d| d.text.len() + 64).sum());
+    for doc in documents {
+        out.push_str("---\n# Source: ");
+        out.push_str(&doc.source);
+        out.push('\n');
+        out.push_str(&doc.text);
     }
+    out
+}
+
+/// The documents `helm template --include-crds` prints for these rendered templates: CRDs,
+/// then the other documents sorted by kind, then hooks.
+pub fn documents(
+    chart: &Chart,
+    rendered: Vec<(String, String)>,
+) -> Result<Vec<Document>, NativeError> {
+    let mut out: Vec<Document> = crds(chart, chart.name())
+        .into_iter()
+        .map(|(source, mut text)| {
+            text.push('\n');
+            Document {
+                source,
+                text,
+                object: None,
+            }
+        })
+        .collect();
     let mut rendered = rendered;
     rendered.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut documents = Vec::new();
-    for (source, text) in rendered {
-        if source.ends_with("NOTES.txt") {
-            continue;
-        }
-        let base = source.rsplit('/').next().unwrap_or_default();
-        if base.starts_with('_') || text.trim().is_empty() {
-            continue;
-        }
-        for doc in split_manifests(&text) {
-            documents.push(head(&source, doc)?);
-        }
+    let texts: Vec<(String, String)> = rendered
+        .into_iter()
+        .filter(|(source, text)| {
+            let base = source.rsplit('/').next().unwrap_or_default();
+            !source.ends_with("NOTES.txt") && !base.starts_with('_') && !text.trim().is_empty()
+        })
+        .flat_map(|(source, text)| {
+            split_manifests(&text)
+                .into_iter()
+                .map(move |doc| (source.clone(), doc + "\n"))
+        })
+        .collect();
+    // Parsed in parallel: a big chart renders megabytes of YAML.
+    let parsed: Vec<Result<Parsed, NativeError>> = texts
+        .into_par_iter()
+        .map(|(source, text)| head(source, text))
+        .collect();
+    let mut documents = Vec::with_capacity(parsed.len());
+    for doc in parsed {
+        documents.push(doc?);
     }
-    let (mut hooks, mut generic): (Vec<Document>, Vec<Document>) =
+    let (mut hooks, mut generic): (Vec<Parsed>, Vec<Parsed>) =
         documents.into_iter().partition(|d| d.is_hook);
     generic.sort_by(|a, b| cmp_install(&a.kind, &b.kind));
     hooks.sort_by(|a, b| cmp_install(&a.kind, &b.kind));
-    for doc in generic.iter().chain(hooks.iter()) {
-        out.push_str(&format!("---\n# Source: {}\n{}\n", doc.source, doc.text));
-    }
+    out.extend(generic.into_iter().chain(hooks).map(|d| d.document));
     Ok(out)
+}
+
+/// A template's document with what Helm sorts it by.
+struct Parsed {
+    document: Document,
+    kind: String,
+    is_hook: bool,
 }
 
 /// Helm's `SplitManifests`: documents separated by `---` lines, each trimmed, empty ones
@@ -62,8 +105,8 @@ fn split_manifests(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The kind and hook annotation, read the way Helm reads a document's head.
-fn head(source: &str, text: String) -> Result<Document, NativeError> {
+/// A document read the way Helm reads it for sorting, into its kind and hook annotation.
+fn head(source: String, text: String) -> Result<Parsed, NativeError> {
     // go-yaml's dialect, through the reader every other YAML of the chart goes through.
     let json: Json = crate::yaml::parse::from_yaml(&text).map_err(|e| {
         // As helm's --debug does, show the text that does not parse (with -vv).
@@ -93,9 +136,12 @@ fn head(source: &str, text: String) -> Result<Document, NativeError> {
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get("helm.sh/hook"))
         .is_some();
-    Ok(Document {
-        source: source.to_string(),
-        text,
+    Ok(Parsed {
+        document: Document {
+            source,
+            text,
+            object: Some(json),
+        },
         kind,
         is_hook,
     })
@@ -110,12 +156,7 @@ fn crds(chart: &Chart, full_path: &str) -> Vec<(String, String)> {
             name.starts_with("crds/")
                 && [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e))
         })
-        .map(|(name, data)| {
-            (
-                format!("{full_path}/{name}"),
-                String::from_utf8_lossy(data).into_owned(),
-            )
-        })
+        .map(|(name, data)| (format!("{full_path}/{name}"), crate::text_of(data)))
         .collect();
     for sub in &chart.dependencies {
         out.extend(crds(sub, &format!("{full_path}/charts/{}", sub.name())));

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use helm_engine::{CapabilitiesInfo, Lookup, NativeRenderer, ReleaseInfo, render_chart};
+use helm_engine::{CapabilitiesInfo, Lookup, NativeRenderer, ReleaseInfo, render_chart, to_stream};
 
 fn write(root: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
@@ -79,6 +79,7 @@ fn renders_in_helms_order_with_files_and_capabilities() {
         &serde_json::json!({}),
         &capabilities,
     )
+    .map(|documents| to_stream(&documents))
     .unwrap();
     let sources: Vec<&str> = out
         .lines()
@@ -106,7 +107,7 @@ fn a_condition_in_the_values_enables_the_subchart() {
     let chart = chart();
     let capabilities = CapabilitiesInfo::new(None, &[]).unwrap();
     let values = serde_json::json!({ "cache": { "enabled": true }, "replicas": 3 });
-    let out = render_chart(chart.path(), &release(), &values, &capabilities).unwrap();
+    let out = to_stream(&render_chart(chart.path(), &release(), &values, &capabilities).unwrap());
     assert!(
         out.contains("# Source: app/charts/cache/templates/cache.yaml\n"),
         "{out}"
@@ -150,6 +151,7 @@ fn lookup_goes_to_the_embedders_cluster() {
             &serde_json::json!({}),
             &capabilities,
         )
+        .map(|documents| to_stream(&documents))
         .unwrap();
     assert!(out.contains("  password: kept\n"), "{out}");
     // Whole numbers of live objects are int64, as client-go's unstructured decoding makes them.
@@ -190,4 +192,33 @@ fn kind_order_is_helms() {
     // Kinds Helm does not list (custom resources) come last, by name among themselves.
     assert_eq!(cmp_install("Widget", "APIService"), Greater);
     assert_eq!(cmp_install("Alpha", "Widget"), Less);
+}
+
+#[test]
+fn a_documents_object_is_what_kubernetes_reads_from_its_printed_text() {
+    let chart = chart();
+    // Trimmed for splitting, a document's last block scalar would lose its line break;
+    // printed, it ends in one, and that is what the API server receives.
+    write(
+        chart.path(),
+        &[(
+            "templates/script.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: script\ndata:\n  run.sh: |\n    echo hi\n",
+        )],
+    );
+    let capabilities = CapabilitiesInfo::new(None, &[]).unwrap();
+    let documents = render_chart(
+        chart.path(),
+        &release(),
+        &serde_json::json!({}),
+        &capabilities,
+    )
+    .unwrap();
+    let script = documents
+        .iter()
+        .find(|d| d.source == "app/templates/script.yaml")
+        .unwrap();
+    assert!(script.text.ends_with("    echo hi\n"), "{:?}", script.text);
+    let object = script.object.as_ref().unwrap();
+    assert_eq!(object["data"]["run.sh"], "echo hi\n");
 }

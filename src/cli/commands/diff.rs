@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
 use crate::diff::{self, DiffSummary};
+use crate::render::Reading;
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -29,7 +30,11 @@ enum DiffFormat {
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
+    let rendered = session.render(
+        global,
+        Some(session.cluster_view(&runtime, &cluster)?),
+        Reading::Whole,
+    )?;
     let diffs = session.diffs(&runtime, &cluster, &rendered, args.context)?;
     let summary = DiffSummary::of(&diffs);
     let text = match args.output {

@@ -4,10 +4,11 @@ use anyhow::Result;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::render::Reading;
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let rendered = session.render(global, None)?;
+    let rendered = session.render(global, None, Reading::Whole)?;
     let objects: usize = rendered.iter().map(|r| r.manifests.len()).sum();
     println!("ok: {} releases, {objects} objects", rendered.len());
     Ok(ExitCode::SUCCESS)

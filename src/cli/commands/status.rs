@@ -7,6 +7,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::render::Reading;
 use crate::report;
 use crate::sync::status::release_status;
 
@@ -25,7 +26,11 @@ enum StatusFormat {
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
+    let rendered = session.render(
+        global,
+        Some(session.cluster_view(&runtime, &cluster)?),
+        Reading::Whole,
+    )?;
     let statuses = runtime.block_on(
         stream::iter(session.enabled())
             .map(|index| {

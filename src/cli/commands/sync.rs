@@ -7,6 +7,7 @@ use clap::Args;
 use crate::cli::GlobalArgs;
 use crate::cli::session::{Session, interrupt};
 use crate::diff::{self, DiffSummary};
+use crate::render::Reading;
 use crate::report;
 use crate::sync::{SyncOptions, sync_plan};
 
@@ -30,7 +31,11 @@ const INTERRUPTED: u8 = 130;
 pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let (runtime, cluster) = session.connect(global)?;
-    let rendered = session.render(global, Some(session.cluster_view(&runtime, &cluster)?))?;
+    let rendered = session.render(
+        global,
+        Some(session.cluster_view(&runtime, &cluster)?),
+        Reading::Whole,
+    )?;
     let spec = &session.spec;
     if review {
         let diffs = session.diffs(&runtime, &cluster, &rendered, 3)?;

@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::render::Reading;
 use crate::report;
 
 #[derive(Args)]
@@ -19,16 +20,18 @@ pub struct TemplateArgs {
 
 pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let rendered = session.render(global, None)?;
+    let rendered = session.render(global, None, Reading::Heads)?;
     match &args.output_dir {
         Some(dir) => {
             let files = report::manifests::write_dir(dir, &session.spec, &rendered)
                 .with_context(|| format!("cannot write manifests under {}", dir.display()))?;
             tracing::info!("wrote {} files under {}", files.len(), dir.display());
         }
-        None => std::io::stdout()
-            .lock()
-            .write_all(report::manifests::stream(&rendered).as_bytes())?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            report::manifests::write_stream(&mut out, &rendered)?;
+            out.flush()?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -84,6 +84,37 @@ pub struct TemplateSet {
     trees: HashMap<String, Arc<Tree>>,
 }
 
+/// A file parsed on its own, to be added to a set: parsing many files can run in parallel,
+/// adding them must keep their order.
+#[derive(Debug)]
+pub struct ParsedFile {
+    name: String,
+    src: Arc<str>,
+    defines: HashMap<String, List>,
+    root: List,
+}
+
+impl ParsedFile {
+    /// Parses `src` as the file `name`.
+    pub fn parse(
+        name: &str,
+        src: &str,
+        has_function: &dyn Fn(&str) -> bool,
+    ) -> Result<ParsedFile, TemplateError> {
+        let parsed = parse::parse(name, src, has_function)?;
+        let mut defines: HashMap<String, List> = HashMap::new();
+        for (define, list) in parsed.defines {
+            parse::add_define(&mut defines, define, list);
+        }
+        Ok(ParsedFile {
+            name: name.to_string(),
+            src: Arc::from(src),
+            defines,
+            root: parsed.root,
+        })
+    }
+}
+
 impl TemplateSet {
     /// Parses `src` as the file `name`; its defines replace earlier ones of the same name.
     pub fn add_file(
@@ -92,22 +123,21 @@ impl TemplateSet {
         src: &str,
         has_function: &dyn Fn(&str) -> bool,
     ) -> Result<(), TemplateError> {
-        let parsed = parse::parse(name, src, has_function)?;
-        let src: Arc<str> = Arc::from(src);
-        let mut defines: HashMap<String, List> = HashMap::new();
-        for (define, list) in parsed.defines {
-            parse::add_define(&mut defines, define, list);
-        }
-        for (define, list) in defines {
+        self.add_parsed(ParsedFile::parse(name, src, has_function)?);
+        Ok(())
+    }
+
+    /// Adds a parsed file; its defines replace earlier ones of the same name.
+    pub fn add_parsed(&mut self, file: ParsedFile) {
+        for (define, list) in file.defines {
             if list_is_empty(&list) && self.trees.contains_key(&define) {
                 continue;
             }
-            self.insert(define, name, &src, list);
+            self.insert(define, &file.name, &file.src, list);
         }
-        if !(list_is_empty(&parsed.root) && self.trees.contains_key(name)) {
-            self.insert(name.to_string(), name, &src, parsed.root);
+        if !(list_is_empty(&file.root) && self.trees.contains_key(&file.name)) {
+            self.insert(file.name.clone(), &file.name, &file.src, file.root);
         }
-        Ok(())
     }
 
     fn insert(&mut self, name: String, file: &str, src: &Arc<str>, list: List) {

@@ -107,7 +107,7 @@ fn method(name: &str) -> Option<Method> {
         }),
         "AsConfig" => (&[], |o, _| {
             Ok(Value::str(as_map_yaml(o, |data| {
-                Value::str(String::from_utf8_lossy(data).into_owned())
+                Value::str(crate::text_of(data))
             })))
         }),
         "AsSecrets" => (&[], |o, _| {
@@ -139,9 +139,7 @@ fn name_arg(args: &[Value]) -> &str {
 }
 
 fn text(object: &Object, name: &str) -> Option<String> {
-    files(object)
-        .get(name)
-        .map(|d| String::from_utf8_lossy(d).into_owned())
+    files(object).get(name).map(|d| crate::text_of(d))
 }
 
 /// `AsConfig`/`AsSecrets`: a YAML map from each file's base name to its content.

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::ignore::Rules;
@@ -64,36 +65,40 @@ pub fn load(path: &Path) -> Result<Chart, String> {
 
 fn read_dir(root: &Path) -> Result<Vec<ChartFile>, String> {
     let rules = Rules::for_chart(root)?;
-    let mut files = Vec::new();
+    let mut paths = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?
-            .filter_map(Result::ok)
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
             let relative = path
                 .strip_prefix(root)
                 .map_err(|e| e.to_string())?
                 .to_string_lossy()
                 .replace('\\', "/");
-            let is_dir = path.is_dir();
+            // Symbolic links are followed, as Helm does; other entries need no stat.
+            let is_dir = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                _ => path.is_dir(),
+            };
             if rules.ignores(&relative, is_dir) {
                 continue;
             }
             if is_dir {
                 pending.push(path);
             } else {
-                let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                files.push(ChartFile {
-                    name: relative,
-                    data,
-                });
+                paths.push((relative, path));
             }
         }
     }
+    // A big chart (with its subcharts unpacked) is hundreds of files: read in parallel.
+    let mut files = paths
+        .into_par_iter()
+        .map(|(name, path)| {
+            let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(ChartFile { name, data })
+        })
+        .collect::<Result<Vec<ChartFile>, String>>()?;
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
@@ -137,7 +142,7 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
     let mut subcharts: BTreeMap<String, Vec<ChartFile>> = BTreeMap::new();
     let mut schema = None;
     for file in files {
-        let text = || String::from_utf8_lossy(&file.data).into_owned();
+        let text = || crate::text_of(&file.data);
         match file.name.as_str() {
             "Chart.yaml" => metadata = Some(parse_chart_yaml(&text(), origin)?),
             "values.yaml" => values = parse_values(&text(), &format!("{origin}/values.yaml"))?,
@@ -176,17 +181,25 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
     {
         meta.entry("dependencies").or_insert(deps.clone());
     }
-    let mut dependencies = Vec::new();
-    for (name, files) in subcharts {
-        let sub_origin = format!("{origin}/charts/{name}");
-        if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
-            if let Some(file) = files.into_iter().find(|f| f.name.is_empty()) {
-                dependencies.push(from_archive(&file.data, &sub_origin)?);
+    let dependencies = subcharts
+        .into_par_iter()
+        .map(|(name, files)| {
+            let sub_origin = format!("{origin}/charts/{name}");
+            if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
+                match files.into_iter().find(|f| f.name.is_empty()) {
+                    Some(file) => from_archive(&file.data, &sub_origin).map(Some),
+                    None => Ok(None),
+                }
+            } else if files.iter().any(|f| f.name == "Chart.yaml") {
+                from_files(files, &sub_origin).map(Some)
+            } else {
+                Ok(None)
             }
-        } else if files.iter().any(|f| f.name == "Chart.yaml") {
-            dependencies.push(from_files(files, &sub_origin)?);
-        }
-    }
+        })
+        .collect::<Result<Vec<Option<Chart>>, String>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(Chart {
         metadata,
         values,

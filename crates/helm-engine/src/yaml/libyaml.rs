@@ -121,7 +121,7 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Event {
                 Event::Scalar {
                     anchor: text(scalar.anchor),
                     tag: text(scalar.tag),
-                    value: String::from_utf8_lossy(bytes).into_owned(),
+                    value: crate::text_of(bytes),
                     style: match scalar.style {
                         unsafe_sys::YAML_PLAIN_SCALAR_STYLE => Style::Plain,
                         unsafe_sys::YAML_LITERAL_SCALAR_STYLE

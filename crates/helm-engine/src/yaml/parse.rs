@@ -45,6 +45,45 @@ pub fn first_document(text: &str) -> Result<Option<Node>, String> {
     Ok(builder.documents.into_iter().next())
 }
 
+/// What identifies the object a manifest holds, as [`from_yaml`] would give it, read only as
+/// far as needed: the top-level keys up to the last of `apiVersion`, `kind` and `metadata`,
+/// stopping there. A CRD's `spec` is megabytes of schema that listing or printing a
+/// manifest never needs. Whatever does not start as a map is read whole.
+pub fn head_from_yaml(text: &str) -> Result<Json, String> {
+    const HEAD: [&str; 3] = ["apiVersion", "kind", "metadata"];
+    let mut builder = Builder::default();
+    let mut parser = Parser::new(text.as_bytes());
+    loop {
+        let (event, line) = parser.next().map_err(|e| go_error(&e))?;
+        match event {
+            Event::DocumentEnd | Event::StreamEnd => break,
+            event => builder.on_event(event, line)?,
+        }
+        let [(Node::Map(entries), _)] = builder.stack.as_slice() else {
+            continue;
+        };
+        // A merge key could bring any of them in again.
+        let complete = builder.keys[0].is_none()
+            && HEAD
+                .iter()
+                .all(|wanted| entries.iter().any(|(key, _)| is_key(key, wanted)))
+            && !entries.iter().any(|(key, _)| is_key(key, "<<"));
+        if complete {
+            let (map, _) = builder.stack.pop().expect("the top-level map");
+            return to_json(&map);
+        }
+    }
+    builder
+        .documents
+        .into_iter()
+        .next()
+        .map_or(Ok(Json::Null), |n| to_json(&n))
+}
+
+fn is_key(node: &Node, name: &str) -> bool {
+    matches!(node, Node::Scalar(scalar) if scalar.text == name)
+}
+
 /// go-yaml's wording, `yaml: line N: PROBLEM`, with its line numbers: the problem's line
 /// counts from 1 for the scanner's errors and from 0 for the parser's, else the context's.
 fn go_error(error: &ParseError) -> String {
@@ -514,6 +553,43 @@ fn key_string(key: &Node) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_is_read_up_to_the_last_identifying_field() {
+        // What follows `metadata` is not read: a CRD's schema, or here text that is not YAML.
+        let head = head_from_yaml(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  mode: 0755\ndata: [unclosed\n",
+        )
+        .unwrap();
+        assert_eq!(
+            head,
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "mode": 493}})
+        );
+        assert!(from_yaml("kind: a\napiVersion: v1\nmetadata: {}\ndata: [unclosed\n").is_err());
+        // Fields before the last of the three are kept; a document without them is read whole.
+        let head = head_from_yaml("data: {x: 1}\nkind: a\nmetadata: {}\napiVersion: v1\nmore: 2\n")
+            .unwrap();
+        assert_eq!(head["data"], serde_json::json!({"x": 1}));
+        assert!(head.get("more").is_none());
+        assert_eq!(head_from_yaml("kind: a\nmore: 2\n").unwrap()["more"], 2);
+        assert_eq!(head_from_yaml("- a\n").unwrap(), serde_json::json!(["a"]));
+        assert_eq!(head_from_yaml("# nothing\n").unwrap(), Json::Null);
+    }
+
+    #[test]
+    fn a_merge_key_makes_a_head_read_whole() {
+        let head = head_from_yaml(
+            "base: &b {kind: Old}\n<<: *b\napiVersion: v1\nkind: New\nmetadata: {}\nrest: 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            head,
+            from_yaml(
+                "base: &b {kind: Old}\n<<: *b\napiVersion: v1\nkind: New\nmetadata: {}\nrest: 1\n"
+            )
+            .unwrap()
+        );
+    }
 
     #[test]
     fn yaml_1_1_scalars() {
