@@ -101,3 +101,8 @@ fn basic_fixture_agrees_with_helmfile() {
 fn merge_keys_fixture_agrees_with_helmfile() {
     compare("merge-keys", &["default"]);
 }
+
+#[test]
+fn go_templates_fixture_agrees_with_helmfile() {
+    compare("go-templates", &["default", "staging", "prod"]);
+}

@@ -5,6 +5,7 @@
 //! chosen environment's values. All files together form one set of releases.
 
 mod error;
+mod gotmpl;
 mod layering;
 mod schema;
 mod source;
@@ -25,6 +26,7 @@ pub use schema::{MissingFileHandler, RepositoryDoc as Repository};
 pub use source::read_text;
 
 use error::shorten;
+use gotmpl::Pass;
 use layering::read_values_file;
 use schema::{FileDoc, HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
 use source::Document;
@@ -131,14 +133,19 @@ impl ReleaseSpec {
 
 /// One parsed document and where it came from.
 struct Part {
+    /// The file it was read from, in `files`.
     file: usize,
+    /// The file whose releases its settings apply to: itself, or the file that named it
+    /// among its `bases`.
+    owner: usize,
     doc: FileDoc,
     text: String,
     first_line: usize,
 }
 
 pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
-    let files = source::discover(options.file.as_deref())?;
+    let mut files = source::discover(options.file.as_deref())?;
+    let releases_files = files.len();
     let templates = Templates::default();
     let mut parts = Vec::new();
     // The templated remainder of each `*.j2` file, rendered once the environment is known.
@@ -148,38 +155,36 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         "environment": {"name": options.environment, "values": {}},
         "values": {},
     });
-    for (file_index, path) in files.iter().enumerate() {
+    for file_index in 0..releases_files {
+        let path = files[file_index].clone();
+        let path = &path;
+        if !source::is_minijinja(path) {
+            load_state_file(
+                &templates, options, &mut parts, &mut files, file_index, file_index, 0,
+            )?;
+            continue;
+        }
         let text = source::read_text(path)?;
         let documents = source::split_documents(&text);
-        if source::is_template(path) {
-            let (head, rest) = match documents.as_slice() {
-                [head, second, ..] => (Some(*head), &text[offset_of(&text, second)..]),
-                _ => (None, text.as_str()),
-            };
-            let rest_line = if head.is_some() {
-                documents[1].first_line
-            } else {
-                1
-            };
-            if let Some(head) = head {
-                let rendered =
-                    templates.render(path, head.text, head.first_line, &first_pass_context)?;
-                parts.push(parse_part(file_index, path, rendered, head.first_line)?);
-            }
-            deferred.push((file_index, rest.to_string(), rest_line));
+        let (head, rest) = match documents.as_slice() {
+            [head, second, ..] => (Some(*head), &text[offset_of(&text, second)..]),
+            _ => (None, text.as_str()),
+        };
+        let rest_line = if head.is_some() {
+            documents[1].first_line
         } else {
-            for document in documents {
-                parts.push(parse_part(
-                    file_index,
-                    path,
-                    document.text.to_string(),
-                    document.first_line,
-                )?);
-            }
+            1
+        };
+        if let Some(head) = head {
+            let rendered =
+                templates.render(path, head.text, head.first_line, &first_pass_context)?;
+            parts.push(parse_part(file_index, path, rendered, head.first_line)?);
         }
+        deferred.push((file_index, rest.to_string(), rest_line));
     }
 
-    let environment = load_environment(&options.environment, &parts, &files, &templates)?;
+    let all: Vec<&Part> = parts.iter().collect();
+    let environment = load_environment(&options.environment, &all, &files, &templates)?;
 
     let context = template_context(&environment);
     for (file_index, text, first_line) in deferred {
@@ -203,7 +208,8 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             parts.push(part);
         }
     }
-    parts.sort_by_key(|part| (part.file, part.first_line));
+    // Stable: each file's parts stay in the order they were read, its bases first.
+    parts.sort_by_key(|part| part.owner);
 
     let settings = file_settings(&parts, files.len());
     let mut releases = Vec::new();
@@ -211,7 +217,11 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
     for part in &mut parts {
         let path = &files[part.file];
         let lines = yaml::item_lines(&part.text, "releases");
-        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // A base's paths are relative to the file that names it, as in helmfile.
+        let base_dir = files[part.owner]
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for (index, doc) in std::mem::take(&mut part.doc.releases)
             .into_iter()
             .enumerate()
@@ -222,7 +232,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                 doc,
                 at,
                 &base_dir,
-                &settings[part.file],
+                &settings[part.owner],
                 &environment,
             )?);
         }
@@ -270,6 +280,127 @@ fn offset_of(text: &str, document: &Document<'_>) -> usize {
     document.text.as_ptr() as usize - text.as_ptr() as usize
 }
 
+/// Reads a state file (a releases file, or a base of `owner`) into `parts`: each part
+/// rendered, its `bases` read before it, as helmfile merges a file over its bases.
+fn load_state_file(
+    templates: &Templates,
+    options: &LoadOptions,
+    parts: &mut Vec<Part>,
+    files: &mut Vec<PathBuf>,
+    file: usize,
+    owner: usize,
+    depth: usize,
+) -> Result<(), ConfigError> {
+    /// Bases of bases: far more than any real layout, few enough to stop a loop.
+    const MAX_BASES_DEPTH: usize = 20;
+    let path = files[file].clone();
+    let text = source::read_text(&path)?;
+    for (part_text, part_line) in state_parts(&text) {
+        let rendered =
+            render_state_part(templates, options, parts, files, file, part_text, part_line)?;
+        for document in source::split_documents(&rendered) {
+            let mut part = parse_part(
+                file,
+                &path,
+                document.text.to_string(),
+                part_line + document.first_line - 1,
+            )?;
+            part.owner = owner;
+            let base_dir = path.parent().unwrap_or(Path::new(""));
+            for base in std::mem::take(&mut part.doc.bases) {
+                let base_path = source::join(base_dir, &base);
+                if base_path == path || files[owner] == base_path {
+                    return Err(ConfigError::Invalid {
+                        at: Location::new(&path, part.first_line, 0),
+                        message: format!("bases: {} includes itself", base_path.display()),
+                    });
+                }
+                if depth >= MAX_BASES_DEPTH {
+                    return Err(ConfigError::Invalid {
+                        at: Location::new(&path, part.first_line, 0),
+                        message: format!(
+                            "bases nest more than {MAX_BASES_DEPTH} deep: {} (a loop?)",
+                            base_path.display()
+                        ),
+                    });
+                }
+                files.push(base_path);
+                let base = files.len() - 1;
+                load_state_file(templates, options, parts, files, base, owner, depth + 1)?;
+            }
+            parts.push(part);
+        }
+    }
+    Ok(())
+}
+
+/// A state file's parts as helmfile splits them before rendering (on `\n---\n`), each with
+/// its first line.
+fn state_parts(text: &str) -> Vec<(&str, usize)> {
+    let mut parts = Vec::new();
+    let mut line = 1;
+    for part in text.split("\n---\n") {
+        parts.push((part, line));
+        line += part.matches('\n').count() + 2;
+    }
+    parts
+}
+
+/// Renders one part of a state file as helmfile does: a first pass only to read the part's
+/// `environments` (its errors are left to the second), then the final pass with the
+/// chosen environment's values as declared so far, this part included. A part without
+/// template actions is its own rendering.
+fn render_state_part(
+    templates: &Templates,
+    options: &LoadOptions,
+    parts: &[Part],
+    files: &[PathBuf],
+    file: usize,
+    text: &str,
+    first_line: usize,
+) -> Result<String, ConfigError> {
+    let path = &files[file];
+    if !text.contains("{{") {
+        return Ok(text.to_string());
+    }
+    let go = templates.go();
+    let name = &options.environment;
+    let data_of = |environment: &Environment| {
+        gotmpl::state_data(
+            name,
+            environment.kube_context.as_deref(),
+            &environment.values,
+        )
+    };
+    let mut so_far: Vec<&Part> = parts.iter().collect();
+    let before = environment_so_far(name, &so_far, files, templates)?;
+    let first = go.render(
+        path,
+        text,
+        first_line,
+        &data_of(&before),
+        Pass::Environments,
+    );
+    let declared = first.ok().and_then(|rendered| {
+        let doc = yaml::parse_document::<FileDoc>(&rendered, path, first_line).ok()?;
+        Some(Part {
+            file,
+            owner: file,
+            doc,
+            text: rendered,
+            first_line,
+        })
+    });
+    let environment = match &declared {
+        Some(part) if part.doc.environments.contains_key(name) => {
+            so_far.push(part);
+            environment_so_far(name, &so_far, files, templates)?
+        }
+        _ => before,
+    };
+    go.render(path, text, first_line, &data_of(&environment), Pass::Final)
+}
+
 fn parse_part(
     file: usize,
     path: &Path,
@@ -279,6 +410,7 @@ fn parse_part(
     let doc = yaml::parse_document(&text, path, first_line)?;
     Ok(Part {
         file,
+        owner: file,
         doc,
         text,
         first_line,
@@ -288,13 +420,13 @@ fn parse_part(
 /// Merges the chosen environment's declarations across all files and loads its values.
 fn load_environment(
     name: &str,
-    parts: &[Part],
+    parts: &[&Part],
     files: &[PathBuf],
     templates: &Templates,
 ) -> Result<Environment, ConfigError> {
     let declarations: Vec<(&Part, &schema::EnvironmentDoc)> = parts
         .iter()
-        .filter_map(|part| part.doc.environments.get(name).map(|env| (part, env)))
+        .filter_map(|part| part.doc.environments.get(name).map(|env| (*part, env)))
         .collect();
     if declarations.is_empty() && name != DEFAULT_ENVIRONMENT {
         let mut known: Vec<String> = parts
@@ -315,7 +447,7 @@ fn load_environment(
     };
     for (part, declaration) in declarations {
         let path = &files[part.file];
-        let base_dir = path.parent().unwrap_or(Path::new(""));
+        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
         let handler = declaration
             .missing_file_handler
             .or(part.doc.missing_file_handler)
@@ -348,6 +480,24 @@ fn load_environment(
     Ok(environment)
 }
 
+/// The environment as the parts read so far declare it; one they do not declare yet has
+/// no values (a later part may declare it).
+fn environment_so_far(
+    name: &str,
+    parts: &[&Part],
+    files: &[PathBuf],
+    templates: &Templates,
+) -> Result<Environment, ConfigError> {
+    match load_environment(name, parts, files, templates) {
+        Err(ConfigError::UnknownEnvironment { .. }) => Ok(Environment {
+            name: name.to_string(),
+            values: Value::Object(Map::new()),
+            kube_context: None,
+        }),
+        other => other,
+    }
+}
+
 fn template_context(environment: &Environment) -> Value {
     json!({
         "environment": {
@@ -373,7 +523,7 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
     let mut settings: Vec<FileSettings> =
         (0..file_count).map(|_| FileSettings::default()).collect();
     for part in parts {
-        let s = &mut settings[part.file];
+        let s = &mut settings[part.owner];
         let doc = &part.doc;
         if let Some(d) = &doc.helm_defaults {
             let h = &mut s.helm_defaults;

@@ -11,6 +11,9 @@ use serde_json::Value;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FileDoc {
+    /// State files merged under this one, read before it.
+    #[serde(default)]
+    pub bases: Vec<String>,
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentDoc>,
     #[serde(default)]

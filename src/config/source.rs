@@ -11,7 +11,12 @@ pub fn discover(path: Option<&Path>) -> Result<Vec<PathBuf>, ConfigError> {
     let path = match path {
         Some(path) => path.to_path_buf(),
         None if Path::new("releases").is_dir() => PathBuf::from("releases"),
+        // helmfile's own lookup order.
         None if Path::new("helmfile.yaml").is_file() => PathBuf::from("helmfile.yaml"),
+        None if Path::new("helmfile.yaml.gotmpl").is_file() => {
+            PathBuf::from("helmfile.yaml.gotmpl")
+        }
+        None if Path::new("helmfile.d").is_dir() => PathBuf::from("helmfile.d"),
         None => {
             return Err(ConfigError::NoReleasesFile {
                 dir: std::env::current_dir().unwrap_or_default(),
@@ -40,6 +45,9 @@ pub fn discover(path: Option<&Path>) -> Result<Vec<PathBuf>, ConfigError> {
 
 fn is_releases_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".gotmpl") {
+        return true;
+    }
     let name = name.strip_suffix(".j2").unwrap_or(name);
     name.ends_with(".yaml") || name.ends_with(".yml")
 }
@@ -70,7 +78,18 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Whether a file is a minijinja template to render before parsing.
 pub fn is_template(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext == "j2" || ext == "gotmpl")
+}
+
+/// Whether a file is one of orch's minijinja templates (`*.j2`).
+pub fn is_minijinja(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "j2")
+}
+
+/// Whether a file is one of helmfile's Go templates (`*.gotmpl`).
+pub fn is_go_template(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "gotmpl")
 }
 
 /// `base` joined with `relative`, with `dir/..` pairs removed, so messages show

@@ -1,4 +1,5 @@
-//! minijinja in place of helmfile's Go templates, for `*.j2` releases and values files.
+//! The template engines of releases and values files: minijinja for orch's own `*.j2`
+//! files, and helmfile's Go templates for `*.gotmpl` ones and state files.
 //!
 //! Undefined variables are errors (a typo must not render as an empty string), and
 //! `trim_blocks`/`lstrip_blocks` are on so `{% for %}` lines leave no blank lines in YAML.
@@ -8,9 +9,11 @@ use std::path::{Path, PathBuf};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
 
 use super::error::{ConfigError, Location};
+use super::gotmpl::{self, GoTemplates, Pass};
 
 pub struct Templates {
     env: Environment<'static>,
+    go: GoTemplates,
 }
 
 impl Default for Templates {
@@ -27,12 +30,21 @@ impl Default for Templates {
         env.add_function("required", required);
         env.add_function("read_file", read_file);
         env.add_filter("toyaml", to_yaml);
-        Templates { env }
+        Templates {
+            env,
+            go: GoTemplates::default(),
+        }
     }
 }
 
 impl Templates {
-    /// Renders `source`, the text of `file` from its line `first_line` on.
+    /// helmfile's Go templates, for state files.
+    pub fn go(&self) -> &GoTemplates {
+        &self.go
+    }
+
+    /// Renders `source`, the text of `file` from its line `first_line` on: a `*.gotmpl` file
+    /// as helmfile renders it (its data made from `context`), others with minijinja.
     pub fn render(
         &self,
         file: &Path,
@@ -40,6 +52,10 @@ impl Templates {
         first_line: usize,
         context: &serde_json::Value,
     ) -> Result<String, ConfigError> {
+        if super::source::is_go_template(file) {
+            let data = gotmpl::data_of(context);
+            return self.go.render(file, source, first_line, &data, Pass::Final);
+        }
         let name = file.to_string_lossy();
         self.env
             .render_named_str(&name, source, Value::from_serialize(context))

@@ -27,6 +27,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub use context::{CapabilitiesInfo, ReleaseInfo};
 pub use funcs::{Lookup, Offline};
 pub use output::{Document, to_stream};
+/// Helm's `toYaml`, for embedders whose templates write YAML as Helm does.
+pub use yaml::emit::to_yaml;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NativeError {

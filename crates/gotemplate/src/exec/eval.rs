@@ -206,11 +206,15 @@ impl Exec<'_> {
                         ));
                     }
                     from_map = true;
-                    entries
-                        .borrow()
-                        .get(field.as_str())
-                        .cloned()
-                        .unwrap_or(Value::Nil)
+                    let found = entries.borrow().get(field.as_str()).cloned();
+                    match found {
+                        Some(value) => value,
+                        None if self.missing_key_is_error => {
+                            let message = format!("map has no entry for key \"{field}\"");
+                            return Err(self.error(frame, cmd.pos, &node.to_string(), message));
+                        }
+                        None => Value::Nil,
+                    }
                 }
                 Value::Object(object) => match object.field(field) {
                     Some(value) if !has_args => {

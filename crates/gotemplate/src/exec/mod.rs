@@ -1,6 +1,6 @@
-//! Executes parsed templates with Go's `text/template` semantics and the option Helm and
-//! helmfile both set (`missingkey=zero`, so a missing map key is a nil that prints as
-//! `<no value>`).
+//! Executes parsed templates with Go's `text/template` semantics: by default with the
+//! option Helm sets (`missingkey=zero`, so a missing map key is a nil that prints as
+//! `<no value>`), or with `missingkey=error`, as helmfile's final render of a state file.
 
 mod eval;
 
@@ -55,6 +55,8 @@ pub struct Exec<'a> {
     /// (file, what) pairs already warned about, to warn once each.
     warned: std::collections::HashSet<(String, String)>,
     host: &'a dyn Any,
+    /// Go's `missingkey=error`: a missing map key fails instead of being nil.
+    missing_key_is_error: bool,
 }
 
 /// Variables of the template body being executed, innermost last.
@@ -82,7 +84,15 @@ impl<'a> Exec<'a> {
             current_file: String::new(),
             warned: Default::default(),
             host,
+            missing_key_is_error: false,
         }
+    }
+
+    /// Go's `Option("missingkey=error")`, which helmfile sets for its final render: reading
+    /// a key a map lacks fails, naming the key, instead of giving nil.
+    pub fn missing_key_is_error(mut self, on: bool) -> Self {
+        self.missing_key_is_error = on;
+        self
     }
 
     /// The embedder's data given to [`Exec::new`], if it is a `T`.

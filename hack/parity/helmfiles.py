@@ -1,0 +1,496 @@
+#!/usr/bin/env python3
+"""Differential test: does orch load real helmfile state files like helmfile 0.166?
+
+Usage:
+    python3 hack/parity/helmfiles.py CORPUS_DIR [--orch PATH] [--helmfile PATH] [--helm PATH]
+                                     [--only SUBSTRING] [--user NAME] [--timeout S]
+                                     [--json-out FILE] [--strict-namespace]
+
+CORPUS_DIR holds repos/<owner>+<name>/ (work trees of public repositories that deploy with
+helmfile) and index.json: a list of {repo, file, environments}, where file is an entry state
+file (helmfile.yaml, helmfile.yaml.gotmpl, a helmfile.d dir...) relative to the repo and
+environments the names it declares (best effort). --only keeps the entries whose
+"repo/file" contains SUBSTRING (repeatable). A *case* is an entry and an environment: the
+`default` environment, plus the first declared one when `default` is not declared.
+
+How the tools are run. Hooks and the `exec` template function run commands from the corpus,
+so both tools run OFFLINE (nothing here gives them a network), as an unprivileged user when
+we are root (`--user`, default `corpus`; created with `useradd -m corpus` if missing), on a
+private copy of the corpus and private copies of the three binaries, with a clean
+environment -- PATH (the copied binaries, then /usr/local/bin:/usr/bin:/bin) and HOME (a
+fresh temp dir per run) only: no HELMFILE_ENVIRONMENT, no KUBECONFIG, no dummy values for
+the env vars state files require, so both tools see exactly the same thing. The working
+directory is the entry's directory (the parent, for a helmfile.d dir) and -f names the entry
+relative to it, as a user would run it. Every run has a timeout (60 s) and is killed with
+its process group.
+
+    helmfile -f FILE -e ENV list --skip-charts --output json
+    orch list -f FILE -e ENV -o json
+
+(`--skip-charts`: without it helmfile 0.166's `list` prepares charts -- helm repo add, chart
+downloads and `prepare` hooks -- which is not loading the state, and needs the network.)
+The release sets are compared on the fields both print: name, namespace, enabled, installed,
+chart, version, labels (helmfile prints labels as "k:v,k2:v2"; parsed into a map). Releases
+are matched by (namespace, name); order does not matter. helmfile prints a release without a
+namespace as "", orch as "default": they are treated as equal (and counted) unless
+--strict-namespace. When both lists succeed:
+
+    helmfile -f FILE -e ENV write-values --skip-deps \\
+        --output-file-template OUT/{{ .Release.Namespace }}/{{ .Release.Name }}.yaml
+    orch write-values -f FILE -e ENV --output-dir OUT      (OUT/<namespace>/<release>.yaml)
+
+and the files are compared per release as parsed YAML (strict about scalar types; the loader
+is charts.py's: PyYAML SafeLoader without timestamps). A helmfile write-values that fails
+for want of the network (chart downloads, helm repo lookups, remote values) is classified
+"helmfile needs network" and dropped, as is any other helmfile failure.
+
+Each case is reported as: same / differs (first differences) / orch error (first line of
+stderr) / helmfile error (dropped; first line), for list and for write-values; then a
+per-repo summary, totals (cases and files: files helmfile loads offline, of those orch loads,
+orch same list, same write-values), and orch's error messages normalised (file names, line
+numbers, release names out) and counted: the constructs to implement next.
+Markdown on stdout; --json-out FILE also writes the results as JSON.
+Standard library + PyYAML (`pip install pyyaml`).
+"""
+import argparse, json, os, pwd, re, shutil, signal, subprocess, sys, tempfile
+from collections import Counter, defaultdict
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from charts import Loader, diff, short  # noqa: E402
+
+MAX_DIFFS = 5
+STDERR_KEEP = 1500  # the last characters of a failing run's stderr, kept in the JSON
+TOOLS = os.path.expanduser("~/.cache/orch/tools/bin")
+NETWORK_RX = re.compile(
+    r"dial tcp|no such host|lookup \S+ on|connection refused|network is unreachable|i/o timeout|"
+    r"Unable to connect to the server|could not download|failed to download|Could not resolve host|"
+    r"no cached repo|repo \S+ not found|no repository definition|failed to fetch|"
+    r"error getting credentials|TLS handshake|x509:|oci://|git::|https?://", re.I)
+
+
+# ---------------------------------------------------------------------------- running
+
+class Runner:
+    """Runs a command as the unprivileged user (if any), clean env, new process group."""
+
+    def __init__(self, tmp, user, timeout, bins):
+        self.tmp, self.user, self.timeout = tmp, user, timeout
+        self.bindir = os.path.join(tmp, "bin")
+        os.makedirs(self.bindir)
+        self.bins = {}
+        for name, src in bins.items():
+            dst = os.path.join(self.bindir, name)
+            shutil.copy2(os.path.realpath(src), dst)
+            os.chmod(dst, 0o755)
+            self.bins[name] = dst
+        self.n = 0
+
+    def chown(self, path):
+        if self.user:
+            subprocess.run(["chown", "-R", f"{self.user.pw_uid}:{self.user.pw_gid}", path], check=True)
+
+    def scratch(self, prefix):
+        self.n += 1
+        d = os.path.join(self.tmp, "work", f"{self.n:05d}-{prefix}")
+        os.makedirs(d)
+        self.chown(d)
+        return d
+
+    def run(self, cmd, cwd):
+        home = self.scratch("home")
+        env = {"PATH": f"{self.bindir}:/usr/local/bin:/usr/bin:/bin", "HOME": home}
+        full = ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + cmd
+        if self.user:
+            full = ["setpriv", f"--reuid={self.user.pw_uid}", f"--regid={self.user.pw_gid}",
+                    "--init-groups", "--"] + full
+        try:
+            p = subprocess.Popen(full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                 start_new_session=True)
+        except OSError as e:
+            return -1, "", str(e)
+        try:
+            out, err = p.communicate(timeout=self.timeout)
+            return p.returncode, out, err
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.communicate()
+            return -1, "", f"timeout after {self.timeout}s"
+
+
+def join_colon(lines, i):
+    """lines[i], with the next line appended when it ends in ':' (the detail follows)."""
+    l = lines[i].strip()
+    if l.endswith(":") and i + 1 < len(lines) and lines[i + 1].strip():
+        l += " " + lines[i + 1].strip()
+    return l
+
+
+def first_line(err):
+    skip = re.compile(r"^(\s*$|Adding repo|Building dependency|Fetching|Listing releases|Templating|"
+                      r"Writing values file|WARNING|W\d{4}|walk\.go|coalesce\.go|"
+                      r"There are no repositories defined)")
+    lines = [l for l in err.splitlines() if not skip.match(l)]
+    return join_colon(lines, 0) if lines else "<no stderr>"
+
+
+def helmfile_error_line(err):
+    """helmfile prints `in ./helmfile.yaml: ... error ...` -- the informative part."""
+    lines = err.splitlines()
+    for i, l in enumerate(lines):
+        if re.search(r"err(or)?[: ]|failed|cannot|not found|invalid", l, re.I) \
+                and not re.match(r"(Adding repo|WARNING|W\d{4})", l):
+            return join_colon(lines, i)
+    return first_line(err)
+
+
+# ---------------------------------------------------------------------------- comparing
+
+def parse_labels(v):
+    if isinstance(v, dict):
+        return {str(k): str(x) for k, x in v.items()}
+    out = {}
+    for part in (v or "").split(","):
+        if part:
+            k, _, x = part.partition(":")
+            out[k] = x
+    return out
+
+
+FIELDS = ("enabled", "installed", "chart", "version", "labels")
+
+
+def norm_release(r, strict_ns):
+    ns = r.get("namespace") or ""
+    if not strict_ns and ns in ("", "default"):
+        ns = "default"
+    return (ns, r.get("name")), {
+        "enabled": r.get("enabled"), "installed": r.get("installed"), "chart": r.get("chart"),
+        "version": r.get("version") or "", "labels": parse_labels(r.get("labels"))}
+
+
+def parse_list(text):
+    data = json.loads(text or "null")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ValueError(f"not a JSON list: {type(data).__name__}")
+    return data
+
+
+def compare_lists(h, o, strict_ns):
+    hm, om, diffs = {}, {}, []
+    for rels, m in ((h, hm), (o, om)):
+        for r in rels:
+            k, v = norm_release(r, strict_ns)
+            if k in m:
+                k = (k[0], f"{k[1]}#{sum(1 for x in m if x[1].split('#')[0] == k[1]) + 1}")
+            m[k] = v
+    for k in list(hm) + [k for k in om if k not in hm]:
+        name = f"{k[0]}/{k[1]}"
+        if k not in om:
+            diffs.append({"path": name, "helmfile": "<release>", "orch": "<missing>"})
+        elif k not in hm:
+            diffs.append({"path": name, "helmfile": "<missing>", "orch": "<release>"})
+        else:
+            for f in FIELDS:
+                if hm[k][f] != om[k][f] or type(hm[k][f]) is not type(om[k][f]):
+                    diffs.append({"path": f"{name}.{f}", "helmfile": short(hm[k][f]), "orch": short(om[k][f])})
+    ns_default = sum(1 for r in h if not r.get("namespace"))
+    return len(hm), diffs, ns_default
+
+
+def read_values_dir(d, strict_ns):
+    """-> {(namespace, release): parsed values}. A file at the top level is namespace ''."""
+    out = {}
+    for dp, _, fns in os.walk(d):
+        for fn in fns:
+            if not fn.endswith(".yaml"):
+                continue
+            rel = os.path.relpath(os.path.join(dp, fn), d)
+            ns = os.path.dirname(rel)
+            if not strict_ns and ns in ("", "default"):
+                ns = "default"
+            with open(os.path.join(dp, fn), encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            try:
+                v = yaml.load(text, Loader=Loader)
+            except yaml.YAMLError as e:
+                v = f"<invalid YAML: {str(e).splitlines()[0]}>"
+            out[(ns, fn[:-5])] = {} if v is None else v
+    return out
+
+
+def compare_values(h, o):
+    diffs, count = [], 0
+    for k in list(h) + [k for k in o if k not in h]:
+        name = f"{k[0]}/{k[1]}"
+        if k not in o:
+            diffs.append({"path": name, "helmfile": "<values file>", "orch": "<missing>"})
+        elif k not in h:
+            diffs.append({"path": name, "helmfile": "<missing>", "orch": "<values file>"})
+        else:
+            for p, a, b in diff(h[k], o[k]):
+                count += 1
+                diffs.append({"path": name + ":" + ".".join(str(x) for x in p), "helmfile": short(a), "orch": short(b)})
+    return len(h), diffs
+
+
+# ---------------------------------------------------------------------------- one case
+
+def where(root, entry):
+    """(cwd, -f argument) for an entry: run from the entry's directory."""
+    path = os.path.join(root, entry["repo"].replace("/", "+", 1), entry["file"])
+    return os.path.dirname(path), os.path.basename(path)
+
+
+def run_case(rn, root, entry, env, strict_ns):
+    cwd, f = where(root, entry)
+    res = {"list": {}, "write_values": {"status": "skipped"}}
+    rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "list", "--skip-charts", "--output", "json"], cwd)
+    try:
+        h = parse_list(out) if rc == 0 else None
+    except ValueError as e:
+        rc, err = 1, f"helmfile output: {e}"
+    if rc != 0:
+        msg = helmfile_error_line(err)
+        res["list"] = {"status": "helmfile error", "message": msg,
+                       "network": bool(NETWORK_RX.search(err)), "stderr": err[-STDERR_KEEP:]}
+        return res
+    rc, out, err = rn.run([rn.bins["orch"], "list", "-f", f, "-e", env, "-o", "json"], cwd)
+    try:
+        o = parse_list(out) if rc == 0 else None
+    except ValueError as e:
+        rc, err = 1, f"orch output: {e}"
+    if rc != 0:
+        res["list"] = {"status": "orch error", "message": first_line(err), "releases": len(h),
+                       "stderr": err[-STDERR_KEEP:]}
+        return res
+    n, diffs, nsd = compare_lists(h, o, strict_ns)
+    res["list"] = {"status": "differs" if diffs else "same", "releases": n, "diff_count": len(diffs),
+                   "diffs": diffs[:MAX_DIFFS], "namespace_unset": nsd}
+
+    hout, oout = rn.scratch("helmfile-values"), rn.scratch("orch-values")
+    rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "write-values", "--skip-deps",
+                           "--output-file-template", hout + "/{{ .Release.Namespace }}/{{ .Release.Name }}.yaml"], cwd)
+    if rc != 0:
+        msg = helmfile_error_line(err)
+        net = bool(NETWORK_RX.search(err))
+        res["write_values"] = {"status": "helmfile needs network" if net else "helmfile error", "message": msg,
+                               "stderr": err[-STDERR_KEEP:]}
+        return res
+    rc, out, err = rn.run([rn.bins["orch"], "write-values", "-f", f, "-e", env, "--output-dir", oout], cwd)
+    if rc != 0:
+        res["write_values"] = {"status": "orch error", "message": first_line(err), "stderr": err[-STDERR_KEEP:]}
+        return res
+    n, diffs = compare_values(read_values_dir(hout, strict_ns), read_values_dir(oout, strict_ns))
+    res["write_values"] = {"status": "differs" if diffs else "same", "releases": n,
+                           "diff_count": len(diffs), "diffs": diffs[:MAX_DIFFS]}
+    return res
+
+
+def envs_for(entry):
+    e = entry.get("environments") or []
+    return ["default"] if "default" in e or not e else ["default", e[0]]
+
+
+# ---------------------------------------------------------------------------- report
+
+def normalise(msg):
+    """An orch error message with the case-specific parts taken out, to count causes."""
+    m = re.sub(r"^(error|Error):\s*", "", msg)
+    m = re.sub(r"(?:[\w.+@~-]*/)*[\w.+@-]+\.(?:ya?ml|gotmpl|tpl|json|txt|hcl)(?:\.gotmpl)?(?::\d+)*:?", "<file>", m)
+    m = re.sub(r"(?:\./|\.\./|/)[\w./+-]+", "<path>", m)
+    m = re.sub(r"\b(release|environment|repository|chart|helmfile|template|file|key|value)s? [`'\"]([^`'\"]+)[`'\"]",
+               lambda x: f"{x.group(1)} `…`" if x.group(1) in ("release", "environment", "repository", "chart", "helmfile", "file")
+               else x.group(0), m)
+    m = re.sub(r"; expected one of: .*$", "", m)
+    m = re.sub(r"\b\d+\b", "N", m)
+    m = re.sub(r"(<file>\s*)+", "<file> ", m)
+    m = re.sub(r"^<file>\s*", "", m.strip())
+    return m.strip()[:160]
+
+
+def case_line(r):
+    L, W = r["list"], r["write_values"]
+    line = f"- **{r['repo']} / {r['file']} / -e {r['env']}**: list {L['status']}"
+    if L["status"] in ("orch error", "helmfile error"):
+        line += f" — `{L['message'][:240]}`"
+    elif L["status"] in ("same", "differs"):
+        line += f" ({L['releases']} releases)"
+    if L["status"] == "differs":
+        for d in L["diffs"]:
+            line += f"\n  - `{d['path']}`: helmfile `{d['helmfile']}` / orch `{d['orch']}`"
+    if W["status"] != "skipped":
+        line += f"; write-values {W['status']}"
+        if "message" in W:
+            line += f" — `{W['message'][:240]}`"
+        if W["status"] == "differs":
+            line += f" ({W['diff_count']} differences)"
+            for d in W["diffs"]:
+                line += f"\n  - `{d['path']}`: helmfile `{d['helmfile']}` / orch `{d['orch']}`"
+    return line
+
+
+def file_rollup(results):
+    """Per file: loads (helmfile loads some case), orch loads / same list / same values
+    (over the cases helmfile loads; write-values over the cases where it was compared)."""
+    files = defaultdict(list)
+    for r in results:
+        files[(r["repo"], r["file"])].append(r)
+    out = {}
+    for k, rs in files.items():
+        ok = [r for r in rs if r["list"]["status"] != "helmfile error"]
+        wv = [r for r in ok if r["write_values"]["status"] in ("same", "differs", "orch error")]
+        out[k] = {"helmfile": bool(ok),
+                  "orch": bool(ok) and all(r["list"]["status"] != "orch error" for r in ok),
+                  "same": bool(ok) and all(r["list"]["status"] == "same" for r in ok),
+                  "wv_compared": bool(wv),
+                  "wv_same": bool(wv) and all(r["write_values"]["status"] == "same" for r in wv)}
+    return out
+
+
+def totals_row(label, results, rollup):
+    L = Counter(r["list"]["status"] for r in results)
+    W = Counter(r["write_values"]["status"] for r in results)
+    loads = len(results) - L["helmfile error"]
+    orch = L["same"] + L["differs"]
+    wv = W["same"] + W["differs"] + W["orch error"]
+    f = [v for v in rollup.values()]
+    fl = sum(v["helmfile"] for v in f)
+    return (f"| {label} | {len(results)} | {loads} | {orch} of {loads} | {L['same']} of {orch} | "
+            f"{W['same']} of {wv} | {W['helmfile needs network'] + W['helmfile error']} | "
+            f"{len(f)} | {fl} | {sum(v['orch'] for v in f)} of {fl} | {sum(v['same'] for v in f)} of {fl} | "
+            f"{sum(v['wv_same'] for v in f)} of {sum(v['wv_compared'] for v in f)} |")
+
+
+def markdown(results, a, versions):
+    out = ["# orch vs helmfile — state file parity on real helmfiles\n",
+           f"- orch: `{a.orch}` ({versions.get('orch', '?')})",
+           f"- helmfile: `{a.helmfile}` ({versions.get('helmfile', '?')}), helm `{a.helm}`",
+           f"- corpus: `{a.corpus}` — {len({r['repo'] for r in results})} repos, "
+           f"{len({(r['repo'], r['file']) for r in results})} entry files, {len(results)} cases",
+           f"- namespace: helmfile's \"\" and orch's \"default\" "
+           f"{'differ (--strict-namespace)' if a.strict_namespace else 'are treated as equal'}\n"]
+    roll = file_rollup(results)
+    out.append("## Totals\n")
+    out.append("Cases are (entry file, environment); a file counts as loaded by helmfile if any of its cases "
+               "loads, and as loaded / same for orch if all the cases helmfile loads are.\n")
+    out.append("| | cases | helmfile loads offline | of those, orch loads | orch same list | same write-values "
+               "| write-values dropped (helmfile failed) | files | helmfile loads | orch loads | same list | same write-values |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append(totals_row("**all**", results, roll))
+    real = [r for r in results if r["repo"] != "helmfile/helmfile"]
+    out.append(totals_row("real repos (not helmfile/helmfile's tests)", real,
+                          {k: v for k, v in roll.items() if k[0] != "helmfile/helmfile"}))
+    tests = [r for r in results if r["repo"] == "helmfile/helmfile"]
+    if tests:
+        out.append(totals_row("helmfile/helmfile test/ and examples/", tests,
+                              {k: v for k, v in roll.items() if k[0] == "helmfile/helmfile"}))
+    nsd = sum(r["list"].get("namespace_unset", 0) for r in results)
+    if nsd and not a.strict_namespace:
+        out.append(f"\n{nsd} compared releases have no namespace (helmfile \"\", orch \"default\"; counted as equal).")
+
+    errs = Counter(normalise(r["list"]["message"]) for r in results if r["list"]["status"] == "orch error")
+    werrs = Counter(normalise(r["write_values"]["message"]) for r in results if r["write_values"]["status"] == "orch error")
+    if errs:
+        out.append("\n## orch `list` errors by cause (normalised)\n")
+        out.append("| cases | files | cause |\n|---|---|---|")
+        for msg, n in errs.most_common():
+            nf = len({(r["repo"], r["file"]) for r in results
+                      if r["list"]["status"] == "orch error" and normalise(r["list"]["message"]) == msg})
+            out.append(f"| {n} | {nf} | `{msg}` |")
+    if werrs:
+        out.append("\n## orch `write-values` errors by cause (normalised)\n")
+        out.append("| cases | cause |\n|---|---|")
+        for msg, n in werrs.most_common():
+            out.append(f"| {n} | `{msg}` |")
+    herrs = Counter(("network " if r["list"].get("network") else "") + normalise(r["list"]["message"])
+                    for r in results if r["list"]["status"] == "helmfile error")
+    if herrs:
+        out.append("\n## helmfile `list` errors (cases dropped)\n")
+        out.append("| cases | message |\n|---|---|")
+        for msg, n in herrs.most_common(25):
+            out.append(f"| {n} | `{msg}` |")
+
+    out.append("\n## Per repo\n")
+    out.append("| repo | files | cases | helmfile loads | orch loads | same list | write-values compared | same write-values |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for repo in sorted({r["repo"] for r in results}, key=str.lower):
+        rs = [r for r in results if r["repo"] == repo]
+        L = Counter(r["list"]["status"] for r in rs)
+        W = Counter(r["write_values"]["status"] for r in rs)
+        loads = len(rs) - L["helmfile error"]
+        out.append(f"| {repo} | {len({r['file'] for r in rs})} | {len(rs)} | {loads} | {L['same'] + L['differs']} "
+                   f"| {L['same']} | {W['same'] + W['differs'] + W['orch error']} | {W['same']} |")
+
+    out.append("\n## Cases\n")
+    out += [case_line(r) for r in results]
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", metavar="CORPUS_DIR")
+    default_orch = next((p for p in ("/tmp/fresh/target/release/orch", "target/release/orch")
+                         if os.path.exists(p)), "orch")
+    ap.add_argument("--orch", default=default_orch)
+    ap.add_argument("--helmfile", default=os.path.join(TOOLS, "helmfile"))
+    ap.add_argument("--helm", default=os.path.join(TOOLS, "helm"), help="the helm on helmfile's PATH")
+    ap.add_argument("--only", action="append", help="keep entries whose repo/file contains this (repeatable)")
+    ap.add_argument("--user", default="corpus", help="unprivileged user to run as when root ('' for none)")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--strict-namespace", action="store_true", help='helmfile "" != orch "default"')
+    ap.add_argument("--json-out", metavar="FILE", help="also write the JSON results to FILE")
+    a = ap.parse_args()
+    a.corpus = os.path.abspath(a.corpus)
+
+    with open(os.path.join(a.corpus, "index.json")) as f:
+        index = json.load(f)
+    if a.only:
+        index = [e for e in index if any(s in f"{e['repo']}/{e['file']}" for s in a.only)]
+
+    user = None
+    if os.geteuid() == 0 and a.user:
+        try:
+            user = pwd.getpwnam(a.user)
+        except KeyError:
+            subprocess.run(["useradd", "-m", a.user], check=True)
+            user = pwd.getpwnam(a.user)
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="orch-helmfiles-") as tmp:
+        os.chmod(tmp, 0o755)
+        rn = Runner(tmp, user, a.timeout, {"orch": a.orch, "helmfile": a.helmfile, "helm": a.helm})
+        root = os.path.join(tmp, "repos")
+        os.makedirs(root)
+        for repo in sorted({e["repo"] for e in index}):
+            d = repo.replace("/", "+", 1)
+            subprocess.run(["cp", "-a", os.path.join(a.corpus, "repos", d), os.path.join(root, d)], check=True)
+        rn.chown(root)
+        versions = {"orch": rn.run([rn.bins["orch"], "--version"], tmp)[1].strip(),
+                    "helmfile": re.sub(r"\s+", " ", rn.run([rn.bins["helmfile"], "--version"], tmp)[1]).strip()}
+        for e in index:
+            for env in envs_for(e):
+                r = run_case(rn, root, e, env, a.strict_namespace)
+                r.update(repo=e["repo"], file=e["file"], env=env)
+                print(f"{e['repo']} / {e['file']} / {env}: list {r['list']['status']}, "
+                      f"write-values {r['write_values']['status']}", file=sys.stderr)
+                results.append(r)
+                shutil.rmtree(os.path.join(tmp, "work"), ignore_errors=True)
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(results, f, indent=1, default=str)
+    sys.stdout.write(markdown(results, a, versions))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
