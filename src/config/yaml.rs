@@ -200,6 +200,9 @@ fn describe(steps: &[Step], message: &str) -> String {
         {
             plain_type_names(message)
         }
+        Some((field, _)) if HELMFILE_KEYS.contains(&field.as_str()) => {
+            format!("`{field}` is a helmfile key that orch does not support yet")
+        }
         Some((field, expected)) => {
             let mut text = format!("unknown key `{field}`");
             if let Some(close) = did_you_mean(&field, &expected) {
@@ -217,6 +220,28 @@ fn describe(steps: &[Step], message: &str) -> String {
         format!("{path}: {message}")
     }
 }
+
+/// Keys of helmfile 0.166's state files (state, helmDefaults, releases, environments,
+/// repositories, hooks): one orch does not read is refused as helmfile's, not as a typo.
+const HELMFILE_KEYS: &[&str] = &[
+    "adopt", "apiVersions", "args", "atomic", "bases", "caFile", "cascade", "certFile",
+    "chart", "chartPath", "charts", "cleanupOnFail", "commonLabels", "condition", "context",
+    "createNamespace", "deleteTimeout", "deleteWait", "dependencies", "devel", "diffArgs",
+    "directory", "disableOpenAPIValidation", "disableValidation", "disableValidationOnInstall",
+    "enableDNS", "env", "environments", "except", "file", "force", "forceGoGetter",
+    "forceNamespace", "helmBinary", "helmDefaults", "helmfiles", "historyMax", "hooks",
+    "ignoreMissingGitBranch", "inherit", "insecureSkipTLSVerify", "installed",
+    "installedTemplate", "jsonPatches", "keyFile", "keyring", "kubeContext", "kubeVersion",
+    "kustomizeBinary", "labels", "lockFilePath", "managed", "missingFileHandler",
+    "missingFileHandlerConfig", "name", "namespace", "needs", "oci", "passCredentials",
+    "password", "path", "postRenderer", "postRendererArgs", "recreatePods", "releases",
+    "repositories", "reuseValues", "secrets", "selectors", "selectorsInherited", "set",
+    "setTemplate", "skipDeps", "skipTLSVerify", "strategicMergePatches", "suppressDiff",
+    "suppressOutputLineRegex", "syncArgs", "template", "templates", "timeout", "transformers",
+    "url", "username", "value", "values", "valuesPathPrefix", "valuesTemplate", "verify",
+    "verifyTemplate", "version", "wait", "waitForJobs", "waitTemplate", "events", "command",
+    "showlogs",
+];
 
 /// serde names the Rust type a map was expected to become ("expected struct ReleaseDoc"),
 /// calls a key a "field identifier" and a count "u64"; users wrote YAML.
