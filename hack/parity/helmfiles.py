@@ -52,11 +52,12 @@ numbers, release names out) and counted: the constructs to implement next.
 Markdown on stdout; --json-out FILE also writes the results as JSON.
 Standard library + PyYAML (`pip install pyyaml`).
 """
-import argparse, json, os, pwd, re, shutil, signal, subprocess, sys, tempfile
+import argparse, hashlib, json, os, pwd, re, shutil, signal, subprocess, sys, tempfile, time
 from collections import Counter, defaultdict
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from charts import Loader, diff, short  # noqa: E402
 
@@ -249,9 +250,22 @@ def where(root, entry):
     return os.path.dirname(path), os.path.basename(path)
 
 
+def templated(path):
+    """Whether the entry (any file of a helmfile.d dir) holds a Go template action."""
+    files = [os.path.join(path, f) for f in os.listdir(path)] if os.path.isdir(path) else [path]
+    for p in files:
+        try:
+            with open(p, encoding="utf-8", errors="replace") as fh:
+                if "{{" in fh.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
 def run_case(rn, root, entry, env, strict_ns):
     cwd, f = where(root, entry)
-    res = {"list": {}, "write_values": {"status": "skipped"}}
+    res = {"list": {}, "write_values": {"status": "skipped"}, "templated": templated(os.path.join(cwd, f))}
     rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "list", "--skip-charts", "--output", "json"], cwd)
     try:
         h = parse_list(out) if rc == 0 else None
@@ -400,11 +414,13 @@ def markdown(results, a, versions):
     werrs = Counter(normalise(r["write_values"]["message"]) for r in results if r["write_values"]["status"] == "orch error")
     if errs:
         out.append("\n## orch `list` errors by cause (normalised)\n")
-        out.append("| cases | files | cause |\n|---|---|---|")
+        out.append("`{{` files: of those files, how many hold Go template actions (`{{ }}`; any file of "
+                   "a helmfile.d dir) -- a YAML error there is usually the template not being rendered.\n")
+        out.append("| cases | files | `{{` files | cause |\n|---|---|---|---|")
         for msg, n in errs.most_common():
-            nf = len({(r["repo"], r["file"]) for r in results
-                      if r["list"]["status"] == "orch error" and normalise(r["list"]["message"]) == msg})
-            out.append(f"| {n} | {nf} | `{msg}` |")
+            fs = {(r["repo"], r["file"]): r["templated"] for r in results
+                  if r["list"]["status"] == "orch error" and normalise(r["list"]["message"]) == msg}
+            out.append(f"| {n} | {len(fs)} | {sum(fs.values())} | `{msg}` |")
     if werrs:
         out.append("\n## orch `write-values` errors by cause (normalised)\n")
         out.append("| cases | cause |\n|---|---|")
@@ -475,7 +491,10 @@ def main():
             d = repo.replace("/", "+", 1)
             subprocess.run(["cp", "-a", os.path.join(a.corpus, "repos", d), os.path.join(root, d)], check=True)
         rn.chown(root)
-        versions = {"orch": rn.run([rn.bins["orch"], "--version"], tmp)[1].strip(),
+        with open(rn.bins["orch"], "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()[:12]
+        mtime = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(a.orch)))
+        versions = {"orch": rn.run([rn.bins["orch"], "--version"], tmp)[1].strip() + f", built {mtime}, sha256 {digest}",
                     "helmfile": re.sub(r"\s+", " ", rn.run([rn.bins["helmfile"], "--version"], tmp)[1]).strip()}
         for e in index:
             for env in envs_for(e):
