@@ -106,3 +106,8 @@ fn merge_keys_fixture_agrees_with_helmfile() {
 fn go_templates_fixture_agrees_with_helmfile() {
     compare("go-templates", &["default", "staging", "prod"]);
 }
+
+#[test]
+fn sub_helmfiles_fixture_agrees_with_helmfile() {
+    compare("sub-helmfiles", &["default", "staging"]);
+}

@@ -132,9 +132,25 @@ def join_colon(lines, i):
     return l
 
 
+ANSI_RX = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def code(s, table=False):
+    """A markdown code span that survives backticks in s (and, in a table cell, pipes)."""
+    if table:
+        s = s.replace("|", "\\|")
+    return f"`` {s} ``" if "`" in s else f"`{s}`"
+
+
 def first_line(err):
+    """The first error line of stderr (orch's `error: ...`), else the first informative one."""
+    err = ANSI_RX.sub("", err)
+    lines = err.splitlines()
+    for i, l in enumerate(lines):
+        if re.match(r"^\s*error\b", l, re.I):
+            return join_colon(lines, i)
     skip = re.compile(r"^(\s*$|Adding repo|Building dependency|Fetching|Listing releases|Templating|"
-                      r"Writing values file|WARNING|W\d{4}|walk\.go|coalesce\.go|"
+                      r"Writing values file|WARNING|\s*WARN\b|W\d{4}|walk\.go|coalesce\.go|"
                       r"There are no repositories defined)")
     lines = [l for l in err.splitlines() if not skip.match(l)]
     return join_colon(lines, 0) if lines else "<no stderr>"
@@ -142,7 +158,7 @@ def first_line(err):
 
 def helmfile_error_line(err):
     """helmfile prints `in ./helmfile.yaml: ... error ...` -- the informative part."""
-    lines = err.splitlines()
+    lines = ANSI_RX.sub("", err).splitlines()
     for i, l in enumerate(lines):
         if re.search(r"err(or)?[: ]|failed|cannot|not found|invalid", l, re.I) \
                 and not re.match(r"(Adding repo|WARNING|W\d{4})", l):
@@ -334,20 +350,20 @@ def case_line(r):
     L, W = r["list"], r["write_values"]
     line = f"- **{r['repo']} / {r['file']} / -e {r['env']}**: list {L['status']}"
     if L["status"] in ("orch error", "helmfile error"):
-        line += f" — `{L['message'][:240]}`"
+        line += f" — {code(L['message'][:240])}"
     elif L["status"] in ("same", "differs"):
         line += f" ({L['releases']} releases)"
     if L["status"] == "differs":
         for d in L["diffs"]:
-            line += f"\n  - `{d['path']}`: helmfile `{d['helmfile']}` / orch `{d['orch']}`"
+            line += f"\n  - {code(d['path'])}: helmfile {code(d['helmfile'])} / orch {code(d['orch'])}"
     if W["status"] != "skipped":
         line += f"; write-values {W['status']}"
         if "message" in W:
-            line += f" — `{W['message'][:240]}`"
+            line += f" — {code(W['message'][:240])}"
         if W["status"] == "differs":
             line += f" ({W['diff_count']} differences)"
             for d in W["diffs"]:
-                line += f"\n  - `{d['path']}`: helmfile `{d['helmfile']}` / orch `{d['orch']}`"
+                line += f"\n  - {code(d['path'])}: helmfile {code(d['helmfile'])} / orch {code(d['orch'])}"
     return line
 
 
@@ -420,19 +436,30 @@ def markdown(results, a, versions):
         for msg, n in errs.most_common():
             fs = {(r["repo"], r["file"]): r["templated"] for r in results
                   if r["list"]["status"] == "orch error" and normalise(r["list"]["message"]) == msg}
-            out.append(f"| {n} | {len(fs)} | {sum(fs.values())} | `{msg}` |")
+            out.append(f"| {n} | {len(fs)} | {sum(fs.values())} | {code(msg, True)} |")
+    keys = Counter()
+    for r in results:
+        if r["list"]["status"] == "orch error":
+            msg = normalise(r["list"]["message"])
+            m = re.search(r"`([\w.-]+)` is a helmfile key|unknown key `([\w.-]+)`", msg)
+            if m:
+                where_ = re.search(r"^(releases\[N\]|helmDefaults|repositories\[N\]|environments\.[\w-]+)[.:]", msg)
+                keys[(where_.group(1).replace("[N]", "[]") + "." if where_ else "") + (m.group(1) or m.group(2))] += 1
+    if keys:
+        out.append("\n### the same, by helmfile key orch refuses (first refused key of each case)\n")
+        out.append(", ".join(f"`{k}` {n}" for k, n in keys.most_common()))
     if werrs:
         out.append("\n## orch `write-values` errors by cause (normalised)\n")
         out.append("| cases | cause |\n|---|---|")
         for msg, n in werrs.most_common():
-            out.append(f"| {n} | `{msg}` |")
+            out.append(f"| {n} | {code(msg, True)} |")
     herrs = Counter(("network " if r["list"].get("network") else "") + normalise(r["list"]["message"])
                     for r in results if r["list"]["status"] == "helmfile error")
     if herrs:
         out.append("\n## helmfile `list` errors (cases dropped)\n")
         out.append("| cases | message |\n|---|---|")
         for msg, n in herrs.most_common(25):
-            out.append(f"| {n} | `{msg}` |")
+            out.append(f"| {n} | {code(msg, True)} |")
 
     out.append("\n## Per repo\n")
     out.append("| repo | files | cases | helmfile loads | orch loads | same list | write-values compared | same write-values |")

@@ -72,22 +72,20 @@ impl GoTemplates {
             .map_err(|e| template_error(file, first_line, e))?;
         let host = Host { base_dir, pass };
         let mut exec = Exec::new(&set, funcs, &host).missing_key_is_error(pass == Pass::Final);
-        let rendered = exec
-            .execute(&name, &go_value(data))
-            .map_err(|err| match err {
-                CallError::Template(e) => template_error(file, first_line, e),
-                CallError::Message(message) | CallError::Required(message) => {
-                    ConfigError::Template {
-                        at: Location::new(file, first_line, 0),
-                        message,
-                    }
-                }
-            })?;
-        Ok(match pass {
-            // helmfile's workaround for Go printing a missing key as `<no value>`.
-            Pass::Environments => rendered.replace("<no value>", ""),
-            Pass::Final => rendered,
-        })
+        let (rendered, error) = exec.execute_partial(&name, &go_value(data));
+        match (pass, error) {
+            // helmfile reads what the first pass wrote up to a failing action, with its
+            // workaround for Go printing a missing key as `<no value>`.
+            (Pass::Environments, _) => Ok(rendered.replace("<no value>", "")),
+            (Pass::Final, None) => Ok(rendered),
+            (Pass::Final, Some(CallError::Template(e))) => Err(template_error(file, first_line, e)),
+            (Pass::Final, Some(CallError::Message(message) | CallError::Required(message))) => {
+                Err(ConfigError::Template {
+                    at: Location::new(file, first_line, 0),
+                    message,
+                })
+            }
+        }
     }
 }
 
@@ -250,15 +248,15 @@ fn register(r: &mut Funcs) {
             Err(e) => Err(format!("{e}, offending yaml: {text}").into()),
         }
     });
+    r.add("include", &[Str, Any], |x, a| {
+        Ok(Value::str(x.include(str_arg(&a, 0), &a[1])?))
+    });
     r.add("tpl", &[Str, Any], |x, a| {
         let rendered = x.run_source("tpl", str_arg(&a, 0), &a[1])?;
         Ok(Value::str(rendered))
     });
     r.add("isFile", &[Str], |x, a| {
         Ok(Value::Bool(resolve(x, str_arg(&a, 0)).is_file()))
-    });
-    r.add("isDir", &[Str], |x, a| {
-        Ok(Value::Bool(resolve(x, str_arg(&a, 0)).is_dir()))
     });
     r.add("readFile", &[Str], |x, a| {
         if host(x).pass == Pass::Environments {

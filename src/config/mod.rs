@@ -138,6 +138,9 @@ struct Part {
     /// The file whose releases its settings apply to: itself, or the file that named it
     /// among its `bases`.
     owner: usize,
+    /// The releases file (of those given) it was read for: its own, or one that named it
+    /// among its bases or sub-helmfiles.
+    top: usize,
     doc: FileDoc,
     text: String,
     first_line: usize,
@@ -159,9 +162,13 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         let path = files[file_index].clone();
         let path = &path;
         if !source::is_minijinja(path) {
+            let first = parts.len();
             load_state_file(
                 &templates, options, &mut parts, &mut files, file_index, file_index, 0,
             )?;
+            for part in &mut parts[first..] {
+                part.top = file_index;
+            }
             continue;
         }
         let text = source::read_text(path)?;
@@ -208,8 +215,9 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             parts.push(part);
         }
     }
-    // Stable: each file's parts stay in the order they were read, its bases first.
-    parts.sort_by_key(|part| part.owner);
+    // Stable: each releases file's parts stay in the order they were read (bases first,
+    // then sub-helmfiles, as helmfile lists them), a `*.j2` file's rest after its head.
+    parts.sort_by_key(|part| part.top);
 
     let settings = file_settings(&parts, files.len());
     let mut releases = Vec::new();
@@ -328,10 +336,103 @@ fn load_state_file(
                 let base = files.len() - 1;
                 load_state_file(templates, options, parts, files, base, owner, depth + 1)?;
             }
+            let helmfiles = std::mem::take(&mut part.doc.helmfiles);
+            let at = Location::new(&path, part.first_line, 0);
+            // Pushed before its sub-helmfiles are read (they see its environments), moved
+            // after them: helmfile lists a sub-helmfile's releases first.
+            let position = parts.len();
+            parts.push(part);
+            for sub in sub_helmfiles(&helmfiles, base_dir, &path, &at)? {
+                if depth >= MAX_BASES_DEPTH {
+                    return Err(ConfigError::Invalid {
+                        at,
+                        message: format!(
+                            "helmfiles nest more than {MAX_BASES_DEPTH} deep: {} (a loop?)",
+                            sub.display()
+                        ),
+                    });
+                }
+                // A sub-helmfile is a state of its own: its settings, its directory.
+                files.push(sub);
+                let index = files.len() - 1;
+                load_state_file(templates, options, parts, files, index, index, depth + 1)?;
+            }
+            let part = parts.remove(position);
             parts.push(part);
         }
     }
     Ok(())
+}
+
+/// The state files a `helmfiles` list names, globs expanded (in name order) relative to
+/// the naming file's directory.
+fn sub_helmfiles(
+    entries: &[schema::SubHelmfileDoc],
+    base_dir: &Path,
+    file: &Path,
+    at: &Location,
+) -> Result<Vec<PathBuf>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        at: at.clone(),
+        message,
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        if let schema::SubHelmfileDoc::Spec(spec) = entry {
+            // The command line's selectors apply to every release of the one plan, which is
+            // what `selectorsInherited` asks for, and what a sub-helmfile without selectors
+            // gets in helmfile too.
+            if spec.selectors_inherited && !spec.selectors.is_empty() {
+                return Err(invalid(format!(
+                    "helmfiles: {}: `selectorsInherited: true` and `selectors` exclude each other",
+                    spec.path
+                )));
+            }
+            // Each would need a plan of its own: refused rather than ignored.
+            if !spec.selectors.is_empty() {
+                return Err(invalid(format!(
+                    "helmfiles: {}: `selectors` for a sub-helmfile are not supported yet",
+                    spec.path
+                )));
+            }
+            if !spec.values.is_empty() {
+                return Err(invalid(format!(
+                    "helmfiles: {}: `values` passed to a sub-helmfile are not supported yet",
+                    spec.path
+                )));
+            }
+        }
+        let pattern = source::join(base_dir, entry.path());
+        let mut matches: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
+            .map_err(|e| invalid(format!("helmfiles: {}: {e}", entry.path())))?
+            .filter_map(Result::ok)
+            .collect();
+        matches.sort();
+        if matches.is_empty() {
+            return Err(invalid(format!(
+                "helmfiles: no file matches {}",
+                pattern.display()
+            )));
+        }
+        for matched in matches {
+            // A directory is a helmfile.d: its state files, as a releases directory.
+            let sub_files = if matched.is_dir() {
+                source::discover(Some(&matched))?
+            } else {
+                vec![matched]
+            };
+            for sub in sub_files {
+                if sub == file {
+                    return Err(invalid(format!(
+                        "helmfiles: {} names the file itself",
+                        entry.path()
+                    )));
+                }
+                found.push(sub);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A state file's parts as helmfile splits them before rendering (on `\n---\n`), each with
@@ -347,7 +448,7 @@ fn state_parts(text: &str) -> Vec<(&str, usize)> {
 }
 
 /// Renders one part of a state file as helmfile does: a first pass only to read the part's
-/// `environments` (its errors are left to the second), then the final pass with the
+/// `environments` and `values` (its errors are left to the second), then the final pass with the
 /// chosen environment's values as declared so far, this part included. A part without
 /// template actions is its own rendering.
 fn render_state_part(
@@ -386,13 +487,14 @@ fn render_state_part(
         Some(Part {
             file,
             owner: file,
+            top: file,
             doc,
             text: rendered,
             first_line,
         })
     });
     let environment = match &declared {
-        Some(part) if part.doc.environments.contains_key(name) => {
+        Some(part) if part.doc.environments.contains_key(name) || !part.doc.values.is_empty() => {
             so_far.push(part);
             environment_so_far(name, &so_far, files, templates)?
         }
@@ -411,6 +513,7 @@ fn parse_part(
     Ok(Part {
         file,
         owner: file,
+        top: file,
         doc,
         text,
         first_line,
@@ -445,6 +548,30 @@ fn load_environment(
         values: Value::Object(Map::new()),
         kube_context: None,
     };
+    // A state's own `values` are helmfile's defaults: under every environment's.
+    for part in parts {
+        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
+        let at = Location::new(&files[part.file], part.first_line, 0);
+        let handler = part.doc.missing_file_handler.unwrap_or_default();
+        for entry in &part.doc.values {
+            let layer = match entry {
+                ValuesEntry::Inline(inline) => Some(inline.clone()),
+                ValuesEntry::File(file) => {
+                    let context = template_context(&environment);
+                    read_values_file(
+                        templates,
+                        &source::join(base_dir, file),
+                        &at,
+                        handler,
+                        &context,
+                    )?
+                }
+            };
+            if let Some(layer) = layer {
+                values::merge(&mut environment.values, layer);
+            }
+        }
+    }
     for (part, declaration) in declarations {
         let path = &files[part.file];
         let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));

@@ -14,6 +14,12 @@ pub struct FileDoc {
     /// State files merged under this one, read before it.
     #[serde(default)]
     pub bases: Vec<String>,
+    /// Other state files (paths or globs) whose releases join the plan.
+    #[serde(default)]
+    pub helmfiles: Vec<SubHelmfileDoc>,
+    /// Values under every environment's (helmfile's defaults).
+    #[serde(default)]
+    pub values: Vec<ValuesEntry>,
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentDoc>,
     #[serde(default)]
@@ -74,6 +80,35 @@ pub struct HelmDefaultsDoc {
     pub atomic: Option<bool>,
     pub create_namespace: Option<bool>,
     pub kube_context: Option<String>,
+}
+
+/// A `helmfiles` entry: a path or glob, or that with what the sub-helmfile is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SubHelmfileDoc {
+    Path(String),
+    Spec(SubHelmfileSpecDoc),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubHelmfileSpecDoc {
+    pub path: String,
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    #[serde(default)]
+    pub selectors_inherited: bool,
+    #[serde(default)]
+    pub values: Vec<Value>,
+}
+
+impl SubHelmfileDoc {
+    pub fn path(&self) -> &str {
+        match self {
+            SubHelmfileDoc::Path(path) => path,
+            SubHelmfileDoc::Spec(spec) => &spec.path,
+        }
+    }
 }
 
 /// A chart repository or OCI registry, for the fetch stage; credentials are never logged.

@@ -126,14 +126,24 @@ impl<'a> Exec<'a> {
 
     /// Runs the named template with `dot` as its data and `$`.
     pub fn execute(&mut self, name: &str, dot: &Value) -> Result<String, CallError> {
-        let tree = self.lookup_tree(name).ok_or_else(|| {
-            CallError::Message(format!(
-                "template: no template {name:?} associated with template \"gotpl\""
-            ))
-        })?;
+        let (out, error) = self.execute_partial(name, dot);
+        match error {
+            Some(error) => Err(error),
+            None => Ok(out),
+        }
+    }
+
+    /// Runs the named template, and on failure also returns what it wrote before, as Go's
+    /// `Execute` leaves it in its writer (helmfile reads a first pass's output so).
+    pub fn execute_partial(&mut self, name: &str, dot: &Value) -> (String, Option<CallError>) {
+        let Some(tree) = self.lookup_tree(name) else {
+            let message =
+                format!("template: no template {name:?} associated with template \"gotpl\"");
+            return (String::new(), Some(CallError::Message(message)));
+        };
         let mut out = String::new();
-        self.run_tree(tree, dot, &mut out)?;
-        Ok(out)
+        let error = self.run_tree(tree, dot, &mut out).err();
+        (out, error)
     }
 
     /// Helm's `include`: runs a named template into a string, limiting recursion per name.
