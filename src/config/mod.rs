@@ -659,6 +659,14 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.atomic = d.atomic.or(h.atomic);
             h.create_namespace = d.create_namespace.or(h.create_namespace);
             h.kube_context = d.kube_context.clone().or(h.kube_context.take());
+            h.force = d.force.or(h.force);
+            h.verify = d.verify.or(h.verify);
+            h.recreate_pods = d.recreate_pods.or(h.recreate_pods);
+            h.cleanup_on_fail = d.cleanup_on_fail.or(h.cleanup_on_fail);
+            h.wait_for_jobs = d.wait_for_jobs.or(h.wait_for_jobs);
+            h.skip_deps = d.skip_deps.or(h.skip_deps);
+            h.history_max = d.history_max.or(h.history_max);
+            h.args = d.args.clone().or(h.args.take());
         }
         s.common_labels.extend(doc.common_labels.clone());
         if let Some(handler) = doc.missing_file_handler {
@@ -685,6 +693,8 @@ fn resolve_release(
     };
     check_name(&doc.name, 53, true)
         .map_err(|why| invalid(format!("release name `{}` {why}", shorten(&doc.name))))?;
+    check_helm_flags(&doc, &settings.helm_defaults)
+        .map_err(|why| invalid(format!("release `{}`: {why}", doc.name)))?;
     let namespace = doc.namespace.unwrap_or_else(|| "default".to_string());
     check_name(&namespace, 63, false)
         .map_err(|why| invalid(format!("namespace `{}` {why}", shorten(&namespace))))?;
@@ -788,6 +798,57 @@ fn resolve_release(
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
     })
+}
+
+/// helm flags helmfile passes to `helm upgrade` whose default is what orch does: a file
+/// may set them to that, but asking for the other is refused, not ignored.
+fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), String> {
+    let asks = |own: Option<bool>, default: Option<bool>| own.or(default) == Some(true);
+    let refused = [
+        (
+            asks(doc.force, defaults.force),
+            "force: true",
+            "helm's --force, replacing objects whose immutable fields change",
+        ),
+        (
+            asks(doc.verify, defaults.verify),
+            "verify: true",
+            "verifying chart provenance",
+        ),
+        (
+            asks(doc.recreate_pods, defaults.recreate_pods),
+            "recreatePods: true",
+            "restarting the pods of updated workloads",
+        ),
+        (
+            asks(doc.cleanup_on_fail, defaults.cleanup_on_fail),
+            "cleanupOnFail: true",
+            "deleting what a failed upgrade created",
+        ),
+        (
+            asks(doc.skip_deps, defaults.skip_deps),
+            "skipDeps: true",
+            "rendering with charts/ as it is; use --skip-deps",
+        ),
+    ];
+    if let Some((_, flag, what)) = refused.into_iter().find(|(asked, _, _)| *asked) {
+        return Err(format!("`{flag}` ({what}) is not supported yet"));
+    }
+    if doc.wait_for_jobs.or(defaults.wait_for_jobs) == Some(false) {
+        return Err(
+            "`waitForJobs: false` is not supported: orch waits for Jobs to complete, as helm's --wait-for-jobs"
+                .into(),
+        );
+    }
+    if let Some(max) = defaults.history_max.filter(|&max| max != 0) {
+        return Err(format!(
+            "`historyMax: {max}` is not supported yet: orch keeps every revision record (historyMax: 0)"
+        ));
+    }
+    if defaults.args.as_ref().is_some_and(|args| !args.is_empty()) {
+        return Err("`helmDefaults.args`: orch runs no helm command to pass them to".into());
+    }
+    Ok(())
 }
 
 /// DNS-1123 names, as Kubernetes requires of namespaces and Helm of release names

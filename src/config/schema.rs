@@ -70,6 +70,12 @@ pub struct ReleaseDoc {
     pub atomic: Option<bool>,
     pub kube_context: Option<String>,
     pub missing_file_handler: Option<MissingFileHandler>,
+    pub force: Option<bool>,
+    pub verify: Option<bool>,
+    pub recreate_pods: Option<bool>,
+    pub cleanup_on_fail: Option<bool>,
+    pub wait_for_jobs: Option<bool>,
+    pub skip_deps: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +86,15 @@ pub struct HelmDefaultsDoc {
     pub atomic: Option<bool>,
     pub create_namespace: Option<bool>,
     pub kube_context: Option<String>,
+    pub force: Option<bool>,
+    pub verify: Option<bool>,
+    pub recreate_pods: Option<bool>,
+    pub cleanup_on_fail: Option<bool>,
+    pub wait_for_jobs: Option<bool>,
+    pub skip_deps: Option<bool>,
+    pub history_max: Option<u64>,
+    /// Extra arguments for every helm command helmfile runs.
+    pub args: Option<Vec<String>>,
 }
 
 /// A `helmfiles` entry: a path or glob, or that with what the sub-helmfile is given.
