@@ -304,8 +304,15 @@ fn load_state_file(
     let path = files[file].clone();
     let text = source::read_text(&path)?;
     for (part_text, part_line) in state_parts(&text) {
-        let rendered =
-            render_state_part(templates, options, parts, files, file, part_text, part_line)?;
+        let rendered = render_state_part(
+            templates,
+            options,
+            parts,
+            files,
+            (file, owner),
+            part_text,
+            part_line,
+        )?;
         for document in source::split_documents(&rendered) {
             let mut part = parse_part(
                 file,
@@ -456,7 +463,7 @@ fn render_state_part(
     options: &LoadOptions,
     parts: &[Part],
     files: &[PathBuf],
-    file: usize,
+    (file, owner): (usize, usize),
     text: &str,
     first_line: usize,
 ) -> Result<String, ConfigError> {
@@ -486,8 +493,8 @@ fn render_state_part(
         let doc = yaml::parse_document::<FileDoc>(&rendered, path, first_line).ok()?;
         Some(Part {
             file,
-            owner: file,
-            top: file,
+            owner,
+            top: owner,
             doc,
             text: rendered,
             first_line,

@@ -28,7 +28,7 @@ pub struct FileDoc {
     #[serde(default)]
     pub repositories: Vec<RepositoryDoc>,
     pub missing_file_handler: Option<MissingFileHandler>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalar_texts")]
     pub common_labels: BTreeMap<String, String>,
     /// Holds YAML anchors for releases to merge (`<<: *default`); helmfile ignores it too.
     #[serde(default, rename = "templates")]
@@ -53,12 +53,13 @@ pub struct ReleaseDoc {
     pub name: String,
     pub namespace: Option<String>,
     pub chart: String,
+    #[serde(default, deserialize_with = "scalar_text")]
     pub version: Option<String>,
     #[serde(default)]
     pub values: Vec<ValuesEntry>,
     #[serde(default)]
     pub set: Vec<SetDoc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalar_texts")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub needs: Vec<String>,
@@ -188,6 +189,47 @@ impl<'de> Deserialize<'de> for ValuesEntry {
     }
 }
 
+/// A scalar as the text helmfile's Go struct field gets: `true`, `1.2` and `3` are read as
+/// strings there (go-yaml v2 decodes a scalar into a string field), so labels and versions
+/// written unquoted are their text.
+fn text_of_scalar<E: serde::de::Error>(value: Value) -> Result<String, E> {
+    match value {
+        Value::String(text) => Ok(text),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        // Its text is gone once read (`1.10` is 1.1); helmfile keeps it.
+        Value::Number(n) => Err(E::custom(format!(
+            "the number {n} must be quoted to be read as the text it was written as"
+        ))),
+        other => Err(E::custom(format!(
+            "expected a string, not {}",
+            json_type(&other)
+        ))),
+    }
+}
+
+/// A scalar read as its text; see [`text_of_scalar`].
+struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        text_of_scalar(Value::deserialize(deserializer)?).map(ScalarText)
+    }
+}
+
+fn scalar_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<ScalarText>::deserialize(deserializer)?.map(|text| text.0))
+}
+
+fn scalar_texts<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    Ok(BTreeMap::<String, ScalarText>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(key, value)| (key, value.0))
+        .collect())
+}
+
 pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -196,5 +238,37 @@ pub fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn release(text: &str) -> Result<ReleaseDoc, String> {
+        let doc: FileDoc = crate::config::yaml::parse_document(text, Path::new("f.yaml"), 1)
+            .map_err(|e| e.to_string())?;
+        Ok(doc.releases.into_iter().next().expect("one release"))
+    }
+
+    #[test]
+    fn unquoted_labels_and_versions_are_their_text_as_in_helmfile() {
+        let doc = release(
+            "releases:\n- name: a\n  chart: c\n  version: 2\n  labels: {bootstrap: true, n: 3, s: x}\n",
+        )
+        .unwrap();
+        assert_eq!(doc.version.as_deref(), Some("2"));
+        let labels: Vec<(&str, &str)> = doc
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(labels, [("bootstrap", "true"), ("n", "3"), ("s", "x")]);
+        // 1.10 reads as 1.1: its text is lost, so it must be quoted.
+        let err = release("releases:\n- name: a\n  chart: c\n  version: 1.10\n").unwrap_err();
+        assert!(err.contains("must be quoted"), "{err}");
+        let err = release("releases:\n- name: a\n  chart: c\n  labels: {a: [1]}\n").unwrap_err();
+        assert!(err.contains("expected a string, not a list"), "{err}");
     }
 }
