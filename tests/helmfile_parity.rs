@@ -111,3 +111,20 @@ fn go_templates_fixture_agrees_with_helmfile() {
 fn sub_helmfiles_fixture_agrees_with_helmfile() {
     compare("sub-helmfiles", &["default", "staging"]);
 }
+
+#[test]
+fn json_patches_change_the_rendered_objects() {
+    let dir = repo().join("tests/fixtures/json-patches");
+    let out = orch_ok(&dir, &["template"]);
+    let deployment = out
+        .split("---\n")
+        .find(|doc| doc.contains("kind: Deployment"))
+        .expect("a Deployment");
+    assert!(deployment.contains("replicas: 4"), "{deployment}");
+    assert!(deployment.contains("patched: \"yes\""), "{deployment}");
+    let config_map = out
+        .split("---\n")
+        .find(|doc| doc.contains("kind: ConfigMap"))
+        .expect("a ConfigMap");
+    assert!(!config_map.contains("patched"), "{config_map}");
+}

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 pub use error::{ConfigError, Location};
 pub use layering::Overrides;
-pub use schema::{MissingFileHandler, RepositoryDoc as Repository};
+pub use schema::{MissingFileHandler, PatchTargetDoc, RepositoryDoc as Repository};
 pub use source::read_text;
 
 use error::shorten;
@@ -94,9 +94,18 @@ pub struct ReleaseSpec {
     pub api_versions: Vec<String>,
     pub kube_version: Option<String>,
     pub missing_file_handler: MissingFileHandler,
+    /// Applied to the rendered objects, in order.
+    pub json_patches: Vec<JsonPatch>,
     /// The directory of the releases file: chart and values paths are relative to it.
     pub base_dir: PathBuf,
     pub defined_at: Location,
+}
+
+/// An RFC 6902 patch and the objects it applies to.
+#[derive(Debug, Clone)]
+pub struct JsonPatch {
+    pub target: schema::PatchTargetDoc,
+    pub patch: json_patch::Patch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -675,6 +684,9 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.history_max = d.history_max.or(h.history_max);
             h.args = d.args.clone().or(h.args.take());
         }
+        if s.helm_defaults.kube_context.is_none() {
+            s.helm_defaults.kube_context.clone_from(&doc.context);
+        }
         s.common_labels.extend(doc.common_labels.clone());
         if let Some(handler) = doc.missing_file_handler {
             s.missing_file_handler = handler;
@@ -760,6 +772,23 @@ fn resolve_release(
             Ok(Assignment { path, value })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
+    let json_patches = doc
+        .json_patches
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let operations = match entry.patch {
+                Value::String(text) => yaml::parse_document(&text, &at.file, at.line)?,
+                other => other,
+            };
+            let patch = serde_json::from_value(operations)
+                .map_err(|e| invalid(format!("jsonPatches[{i}].patch: {e}")))?;
+            Ok(JsonPatch {
+                target: entry.target,
+                patch,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut labels = settings.common_labels.clone();
     labels.extend(doc.labels);
     let defaults = &settings.helm_defaults;
@@ -802,6 +831,7 @@ fn resolve_release(
         missing_file_handler: doc
             .missing_file_handler
             .unwrap_or(settings.missing_file_handler),
+        json_patches,
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
     })

@@ -20,6 +20,8 @@ pub struct FileDoc {
     /// Values under every environment's (helmfile's defaults).
     #[serde(default)]
     pub values: Vec<ValuesEntry>,
+    /// helmfile's old name of `helmDefaults.kubeContext`, which wins over it.
+    pub context: Option<String>,
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentDoc>,
     #[serde(default)]
@@ -77,6 +79,28 @@ pub struct ReleaseDoc {
     pub cleanup_on_fail: Option<bool>,
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
+    /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
+    #[serde(default)]
+    pub json_patches: Vec<JsonPatchDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonPatchDoc {
+    pub target: PatchTargetDoc,
+    /// The operations: a list, or YAML text of one.
+    pub patch: Value,
+}
+
+/// Which rendered objects a patch applies to: every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTargetDoc {
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

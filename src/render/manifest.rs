@@ -53,6 +53,11 @@ impl fmt::Display for ObjectKey {
 }
 
 impl Manifest {
+    /// The object read whole from its text, whatever [`Reading`] read it first.
+    pub fn whole_object(&self) -> Result<Value, String> {
+        helm_engine::yaml_to_json(&self.text).map_err(|e| format!("{}: {e}", self.source))
+    }
+
     pub fn api_version(&self) -> Option<&str> {
         self.object.get("apiVersion")?.as_str()
     }

@@ -10,6 +10,7 @@ mod directory;
 mod helm;
 mod kustomize;
 pub mod manifest;
+mod patches;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -163,7 +164,7 @@ impl Renderer {
         };
         let values = spec.release_values(release, overrides)?;
         let chart_file = dir.join("Chart.yaml");
-        let (manifests, chart) = if chart_file.is_file() {
+        let (mut manifests, chart) = if chart_file.is_file() {
             let chart = crate::config::read_text(&chart_file)
                 .and_then(|text| crate::config::yaml::parse_document(&text, &chart_file, 1))
                 .map_err(|e| fail(e.to_string()))?;
@@ -196,6 +197,8 @@ impl Renderer {
                 chart,
             )
         };
+        patches::apply(&release.json_patches, &mut manifests, &release.id.namespace)
+            .map_err(fail)?;
         Ok(RenderedRelease {
             index,
             manifests,

@@ -27,7 +27,13 @@ enum Node {
 /// `toYaml`: the YAML text without its final newline (only that one: a `|+` string's own
 /// trailing lines stay).
 pub fn to_yaml(value: &Value) -> String {
-    let node = to_node(&value.to_json());
+    json_to_yaml(&value.to_json())
+}
+
+/// JSON data as `toYaml` writes it: go-yaml v2's YAML, which quotes what YAML 1.1 readers
+/// (kubectl, Helm) would take for another type (`"yes"`, `"0755"`).
+pub fn json_to_yaml(json: &serde_json::Value) -> String {
+    let node = to_node(json);
     let mut emitter = Emitter {
         out: String::new(),
         column: 0,
