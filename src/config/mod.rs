@@ -245,6 +245,8 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
+            let doc =
+                render_release_fields(doc, &at, &settings[part.owner], &environment, &templates)?;
             releases.push(resolve_release(
                 doc,
                 at,
@@ -697,6 +699,93 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
         }
     }
     settings
+}
+
+/// helmfile's release pass: template actions left in a release's name, chart, namespace,
+/// version, labels and values file paths (written escaped in the state file, as
+/// ``{{`{{ .Release.Name }}`}}``) are rendered with the release's own data, again until
+/// nothing changes, as helmfile does (at most 6 times).
+fn render_release_fields(
+    mut doc: ReleaseDoc,
+    at: &Location,
+    settings: &FileSettings,
+    environment: &Environment,
+    templates: &Templates,
+) -> Result<ReleaseDoc, ConfigError> {
+    const MAX_ROUNDS: usize = 6;
+    let templated = |text: &str| text.contains("{{");
+    let any_templated = templated(&doc.name)
+        || templated(&doc.chart)
+        || doc.namespace.as_deref().is_some_and(templated)
+        || doc.version.as_deref().is_some_and(templated)
+        || doc.labels.values().any(|v| templated(v))
+        || doc
+            .values
+            .iter()
+            .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)));
+    if !any_templated {
+        return Ok(doc);
+    }
+    for _ in 0..MAX_ROUNDS {
+        let mut labels = settings.common_labels.clone();
+        labels.extend(doc.labels.clone());
+        let mut context = template_context(environment);
+        context["release"] = json!({
+            "name": doc.name,
+            "namespace": doc.namespace.clone().unwrap_or_default(),
+            "labels": labels,
+            "chart": doc.chart,
+            "kubeContext": doc.kube_context.clone().unwrap_or_default(),
+        });
+        let data = gotmpl::data_of(&context);
+        let render = |text: &str| -> Result<String, ConfigError> {
+            if !templated(text) {
+                return Ok(text.to_string());
+            }
+            templates
+                .go()
+                .render(&at.file, text, at.line, &data, Pass::Final)
+        };
+        let name = render(&doc.name)?;
+        let chart = render(&doc.chart)?;
+        let namespace = doc.namespace.as_deref().map(render).transpose()?;
+        let version = doc.version.as_deref().map(render).transpose()?;
+        let labels = doc
+            .labels
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), render(v)?)))
+            .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
+        let values = doc
+            .values
+            .iter()
+            .map(|entry| match entry {
+                ValuesEntry::File(path) => render(path).map(ValuesEntry::File),
+                inline => Ok(inline.clone()),
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let settled = name == doc.name
+            && chart == doc.chart
+            && namespace == doc.namespace
+            && version == doc.version
+            && labels == doc.labels
+            && values == doc.values;
+        doc.name = name;
+        doc.chart = chart;
+        doc.namespace = namespace;
+        doc.version = version;
+        doc.labels = labels;
+        doc.values = values;
+        if settled {
+            return Ok(doc);
+        }
+    }
+    Err(ConfigError::Invalid {
+        at: at.clone(),
+        message: format!(
+            "release `{}`: its fields still hold template actions after {MAX_ROUNDS} renders",
+            doc.name
+        ),
+    })
 }
 
 fn resolve_release(
