@@ -540,3 +540,47 @@ async fn a_kustomize_release_is_built_per_environment_synced_recorded_and_destro
             .is_none()
     );
 }
+
+/// helmfile's release hooks, as a state file writes them: arguments are templates of
+/// their own, escaped from the state file's render.
+fn logging_hook(events: &str, script: &str) -> String {
+    format!("hooks:\n  - events: [{events}]\n    command: sh\n    args: [\"-c\", \"{script}\"]\n")
+}
+
+#[tokio::test]
+async fn helmfile_hooks_run_around_a_sync_that_changes_the_release() {
+    let ns = TestNamespace::new("state-hooks").await;
+    let hooks = logging_hook(
+        "presync, postsync",
+        "echo {{`{{ .Event.Name }}`}} {{`{{ .Release.Name }}`}} >> events.log",
+    );
+    let project = Project::new(&releases(ns.name(), &[("web", &hooks)]));
+    let first = project.orch(&["sync"]).expect(0);
+    let log = || std::fs::read_to_string(project.dir().join("events.log")).unwrap_or_default();
+    assert_eq!(log(), "presync web\npostsync web\n");
+    // Every command a state file runs is shown.
+    assert!(
+        first
+            .stderr
+            .contains("hook[presync]: sh -c echo presync web >> events.log"),
+        "{}",
+        first.stderr
+    );
+    assert!(config_map(&ns, "web-config").await.is_some());
+    // Nothing to change: no sync, no hooks.
+    project.orch(&["sync"]).expect(0);
+    assert_eq!(log(), "presync web\npostsync web\n");
+}
+
+#[tokio::test]
+async fn a_failing_presync_hook_fails_its_release_before_anything_is_written() {
+    let ns = TestNamespace::new("state-hook-fails").await;
+    let hooks = logging_hook("presync", "echo the database is not ready >&2; exit 3");
+    let project = Project::new(&releases(ns.name(), &[("web", &hooks)]));
+    let run = project.orch(&["sync"]).expect(1);
+    let output = run.all_output();
+    assert!(output.contains("hook[presync]"), "{output}");
+    assert!(output.contains("the database is not ready"), "{output}");
+    assert!(records(&ns.client(), ns.name(), "web").await.is_empty());
+    assert!(config_map(&ns, "web-config").await.is_none());
+}

@@ -122,6 +122,20 @@ impl Session {
             .collect()
     }
 
+    /// Runs the helmfile hooks the selected releases that are to exist have for `event`:
+    /// `prepare` before rendering and `cleanup` at the end, where helmfile runs them
+    /// (template, lint, diff, sync, apply, write-values).
+    pub fn run_hooks(&self, global: &GlobalArgs, event: config::HookEvent) -> Result<()> {
+        let progress: Box<dyn crate::sync::Progress> = if global.quiet || global.json_logs() {
+            crate::report::progress::for_stderr(global.quiet, global.json_logs())
+        } else {
+            Box::new(crate::report::progress::Lines)
+        };
+        let releases = self.desired().into_iter().map(|i| &self.spec.releases[i]);
+        crate::sync::events::run_all(&self.spec, releases, event, progress.as_ref())
+            .map_err(anyhow::Error::msg)
+    }
+
     /// The charts of `releases`, fetched (or found in the cache with `--skip-deps`). Every
     /// failure is reported, not just the first.
     pub fn fetch(

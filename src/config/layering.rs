@@ -83,6 +83,34 @@ impl Spec {
         Ok(merged)
     }
 
+    /// A hook's arguments for `event`, rendered as helmfile renders them: Go templates over
+    /// the release's data and `.Event` (`Name`, and `Error` after a failed sync).
+    pub fn hook_args(
+        &self,
+        release: &ReleaseSpec,
+        hook: &super::ReleaseHook,
+        event: super::HookEvent,
+        error: Option<&str>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut data = super::gotmpl::data_of(&self.release_context(release));
+        data["Event"] = json!({"Name": event.name(), "Error": error});
+        hook.args
+            .iter()
+            .map(|arg| {
+                if !arg.contains("{{") {
+                    return Ok(arg.clone());
+                }
+                self.templates.go().render(
+                    &release.defined_at.file,
+                    arg,
+                    release.defined_at.line,
+                    &data,
+                    super::gotmpl::Pass::Final,
+                )
+            })
+            .collect()
+    }
+
     /// What a release's `*.j2` files see: the environment, and the release itself.
     fn release_context(&self, release: &ReleaseSpec) -> Value {
         let mut context = template_context(&self.environment);

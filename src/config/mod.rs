@@ -96,9 +96,69 @@ pub struct ReleaseSpec {
     pub missing_file_handler: MissingFileHandler,
     /// Applied to the rendered objects, in order.
     pub json_patches: Vec<JsonPatch>,
+    pub hooks: Vec<ReleaseHook>,
     /// The directory of the releases file: chart and values paths are relative to it.
     pub base_dir: PathBuf,
     pub defined_at: Location,
+}
+
+/// A release's helmfile hook: `command` with `args` (Go templates, rendered when it runs),
+/// at each of `events`.
+#[derive(Debug, Clone)]
+pub struct ReleaseHook {
+    pub name: Option<String>,
+    pub events: Vec<HookEvent>,
+    pub command: String,
+    pub args: Vec<String>,
+    /// Print the command's output, not only whether it failed.
+    pub show_logs: bool,
+}
+
+/// When helmfile runs a release's hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookEvent {
+    /// Before the release is rendered, by template, lint, diff, sync, apply, write-values.
+    Prepare,
+    /// Before the release is installed or upgraded.
+    Presync,
+    /// After it is installed or upgraded, whether that worked or not.
+    Postsync,
+    Preuninstall,
+    Postuninstall,
+    /// After the command is done with the release.
+    Cleanup,
+}
+
+impl HookEvent {
+    const ALL: [(&'static str, HookEvent); 6] = [
+        ("prepare", HookEvent::Prepare),
+        ("presync", HookEvent::Presync),
+        ("postsync", HookEvent::Postsync),
+        ("preuninstall", HookEvent::Preuninstall),
+        ("postuninstall", HookEvent::Postuninstall),
+        ("cleanup", HookEvent::Cleanup),
+    ];
+
+    pub fn name(self) -> &'static str {
+        HookEvent::ALL
+            .iter()
+            .find(|(_, event)| *event == self)
+            .map_or("", |(name, _)| name)
+    }
+
+    fn parse(name: &str) -> Result<HookEvent, String> {
+        if let Some((_, event)) = HookEvent::ALL.iter().find(|(known, _)| *known == name) {
+            return Ok(*event);
+        }
+        let known: Vec<&str> = HookEvent::ALL.iter().map(|(name, _)| *name).collect();
+        Err(match name {
+            "preapply" => "hook event `preapply` is not supported yet".to_string(),
+            _ => format!(
+                "unknown hook event `{name}`; orch runs: {}",
+                known.join(", ")
+            ),
+        })
+    }
 }
 
 /// An RFC 6902 patch and the objects it applies to.
@@ -878,6 +938,26 @@ fn resolve_release(
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
+    let hooks = doc
+        .hooks
+        .into_iter()
+        .enumerate()
+        .map(|(i, hook)| {
+            let events = hook
+                .events
+                .iter()
+                .map(|event| HookEvent::parse(event))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|why| invalid(format!("hooks[{i}]: {why}")))?;
+            Ok(ReleaseHook {
+                name: hook.name,
+                events,
+                command: hook.command,
+                args: hook.args,
+                show_logs: hook.showlogs,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut labels = settings.common_labels.clone();
     labels.extend(doc.labels);
     let defaults = &settings.helm_defaults;
@@ -921,6 +1001,7 @@ fn resolve_release(
             .missing_file_handler
             .unwrap_or(settings.missing_file_handler),
         json_patches,
+        hooks,
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
     })

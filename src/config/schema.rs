@@ -82,6 +82,21 @@ pub struct ReleaseDoc {
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
     #[serde(default)]
     pub json_patches: Vec<JsonPatchDoc>,
+    #[serde(default)]
+    pub hooks: Vec<HookDoc>,
+}
+
+/// A helmfile release hook: a command run at some of the release's events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookDoc {
+    pub name: Option<String>,
+    pub events: Vec<String>,
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub showlogs: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! them, concurrently where needs allow.
 
 pub mod compare;
+pub mod events;
 pub mod executor;
 mod explain;
 pub mod history;
@@ -42,6 +43,9 @@ pub enum SyncError {
     NamespaceMissing(String),
     #[error("hook {hook} failed: {reason}")]
     Hook { hook: String, reason: String },
+    /// A helmfile hook of the state file failed.
+    #[error("{0}")]
+    StateHook(String),
     #[error("{object} failed: {reason}")]
     ObjectFailed { object: String, reason: String },
     #[error("timed out waiting for:\n  {}", objects.join("\n  "))]

@@ -20,6 +20,7 @@ use super::order::{apply_waves, uninstall_order};
 use super::readiness;
 use super::wait::{Until, wait_for};
 use super::{Action, Progress, ReleaseReport, SyncError, SyncOptions, history};
+use crate::config::HookEvent as StateEvent;
 
 /// How long writing a failed release's record may take.
 const RECORD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -29,6 +30,8 @@ const PARALLEL_APPLIES: usize = 16;
 
 /// What one release's sync needs from the earlier stages.
 pub struct ReleaseWork<'a> {
+    /// What the release's helmfile hooks render their arguments with.
+    pub spec: &'a crate::config::Spec,
     pub release: &'a ReleaseSpec,
     pub manifests: &'a [Manifest],
     pub values: &'a Value,
@@ -97,15 +100,40 @@ pub async fn sync_release(
     options: &SyncOptions,
     progress: &dyn Progress,
 ) -> Result<ReleaseReport, SyncError> {
-    let release = work.release;
-    let id = &release.id;
     if let Some(version) = prepared.unchanged {
         return Ok(ReleaseReport {
             action: Action::NoChange,
             revision: Some(version),
         });
     }
-    let mut history = prepared.history;
+    super::events::run_in_walk(work.spec, work.release, StateEvent::Presync, None, progress)?;
+    let result = install_or_upgrade(cluster, work, prepared.history, options, progress).await;
+    let error = result.as_ref().err().map(ToString::to_string);
+    let post = super::events::run_in_walk(
+        work.spec,
+        work.release,
+        StateEvent::Postsync,
+        error.as_deref(),
+        progress,
+    );
+    // The sync's own failure is the one to report; a failing postsync fails a sync that
+    // worked.
+    let report = result?;
+    post?;
+    Ok(report)
+}
+
+/// A new revision of a release that changes: recorded pending, applied, recorded as it
+/// ended, rolled back when atomic.
+async fn install_or_upgrade(
+    cluster: &Cluster,
+    work: &ReleaseWork<'_>,
+    mut history: Vec<ReleaseRecord>,
+    options: &SyncOptions,
+    progress: &dyn Progress,
+) -> Result<ReleaseReport, SyncError> {
+    let release = work.release;
+    let id = &release.id;
     history::unlock(cluster, id, &mut history, options.force_unlock).await?;
     let (hooks, objects) = split_hooks(work.manifests)?;
     let manifest = record::manifest_text(&objects);

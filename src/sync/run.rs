@@ -65,6 +65,7 @@ pub async fn sync_plan(
             .find(|x| x.index == r)
             .filter(|_| release.installed)?;
         Some(ReleaseWork {
+            spec,
             release,
             manifests: &rendered.manifests,
             values: &rendered.values,
@@ -95,12 +96,15 @@ pub async fn sync_plan(
         async move {
             let release = &spec.releases[r];
             let Some(work) = work else {
+                let state_hooks =
+                    |event| super::events::run_in_walk(spec, release, event, None, progress);
                 return uninstall_release(
                     cluster,
                     &release.id,
                     release.timeout,
                     options.force_unlock,
                     progress,
+                    &state_hooks,
                 )
                 .await;
             };
@@ -147,15 +151,18 @@ pub async fn destroy_plan(
             dependents.entry(need).or_default().push(release);
         }
     }
-    let job = |r: usize| {
+    let job = |r: usize| async move {
         let release = &spec.releases[r];
+        let state_hooks = |event| super::events::run_in_walk(spec, release, event, None, progress);
         uninstall_release(
             cluster,
             &release.id,
             release.timeout,
             options.force_unlock,
             progress,
+            &state_hooks,
         )
+        .await
     };
     let waits_for = |r: usize| dependents.get(&r).cloned().unwrap_or_default();
     run_walk(spec, &order, waits_for, options, progress, interrupt, job).await

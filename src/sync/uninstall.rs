@@ -20,6 +20,7 @@ pub async fn uninstall_release(
     timeout: std::time::Duration,
     force_unlock: bool,
     progress: &dyn Progress,
+    state_hooks: &(dyn Fn(crate::config::HookEvent) -> Result<(), SyncError> + Sync),
 ) -> Result<ReleaseReport, SyncError> {
     let mut records = history::load(cluster, id).await?;
     history::unlock(cluster, id, &mut records, force_unlock).await?;
@@ -30,6 +31,7 @@ pub async fn uninstall_release(
             revision: None,
         });
     };
+    state_hooks(crate::config::HookEvent::Preuninstall)?;
     let mut uninstalling = latest.clone();
     uninstalling.finish(
         Status::Uninstalling,
@@ -71,6 +73,7 @@ pub async fn uninstall_release(
         run_hooks(cluster, &id.namespace, &post, &mut hook_records, deadline()).await?;
     }
     history::delete_all(cluster, &records).await?;
+    state_hooks(crate::config::HookEvent::Postuninstall)?;
     Ok(ReleaseReport {
         action: Action::Uninstall,
         revision: None,

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::config::HookEvent;
 use crate::diff::{self, DiffSummary};
 use crate::render::Reading;
 
@@ -29,6 +30,7 @@ enum DiffFormat {
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
+    session.run_hooks(global, HookEvent::Prepare)?;
     let (runtime, cluster) = session.connect(global)?;
     let rendered = session.render(
         global,
@@ -42,6 +44,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
         DiffFormat::Json => format!("{:#}\n", diff::render_json(&diffs)),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
+    session.run_hooks(global, HookEvent::Cleanup)?;
     Ok(if args.detailed_exitcode && !summary.is_empty() {
         ExitCode::from(2)
     } else {

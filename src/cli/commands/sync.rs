@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::{Session, interrupt};
+use crate::config::HookEvent;
 use crate::diff::{self, DiffSummary};
 use crate::render::Reading;
 use crate::report;
@@ -30,6 +31,7 @@ const INTERRUPTED: u8 = 130;
 /// `orch sync`, or with `review` `orch apply`: the diff first, and no sync without changes.
 pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCode> {
     let session = Session::load(global)?;
+    session.run_hooks(global, HookEvent::Prepare)?;
     let (runtime, cluster) = session.connect(global)?;
     let rendered = session.render(
         global,
@@ -42,6 +44,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         let text = diff::render_text(&diffs, std::io::stdout().is_terminal());
         std::io::stdout().lock().write_all(text.as_bytes())?;
         if DiffSummary::of(&diffs).is_empty() {
+            session.run_hooks(global, HookEvent::Cleanup)?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -64,6 +67,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
     std::io::stdout()
         .lock()
         .write_all(report::run::summary(&outcome).as_bytes())?;
+    session.run_hooks(global, HookEvent::Cleanup)?;
     Ok(if outcome.interrupted {
         ExitCode::from(INTERRUPTED)
     } else if outcome.failed() {

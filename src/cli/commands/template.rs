@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::config::HookEvent;
 use crate::render::Reading;
 use crate::report;
 
@@ -20,6 +21,7 @@ pub struct TemplateArgs {
 
 pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
+    session.run_hooks(global, HookEvent::Prepare)?;
     let rendered = session.render(global, None, Reading::Heads)?;
     match &args.output_dir {
         Some(dir) => {
@@ -33,5 +35,6 @@ pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
             out.flush()?;
         }
     }
+    session.run_hooks(global, HookEvent::Cleanup)?;
     Ok(ExitCode::SUCCESS)
 }

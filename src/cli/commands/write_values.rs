@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
+use crate::config::HookEvent;
 
 #[derive(Args)]
 pub struct WriteValuesArgs {
@@ -18,6 +19,7 @@ pub struct WriteValuesArgs {
 
 pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
+    session.run_hooks(global, HookEvent::Prepare)?;
     let mut out = String::new();
     for release in session.plan.desired(&session.spec) {
         let values = session.spec.release_values(release, &session.overrides)?;
@@ -35,5 +37,6 @@ pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<ExitCode> {
         }
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
+    session.run_hooks(global, HookEvent::Cleanup)?;
     Ok(ExitCode::SUCCESS)
 }
