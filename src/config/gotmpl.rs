@@ -461,7 +461,8 @@ fn run_command(
             return Err(format!("exec: args must be a list, not {}", other.type_name()).into());
         }
     };
-    tracing::info!("exec: {command} {}", args.join(" "));
+    // A command a state file runs is always shown, as hooks are.
+    tracing::warn!("exec: {command} {}", args.join(" "));
     let mut child = Command::new(command);
     child
         .args(&args)

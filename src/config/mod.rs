@@ -628,54 +628,17 @@ fn load_environment(
     };
     // A state's own `values` are helmfile's defaults: under every environment's.
     for part in parts {
-        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
-        let at = Location::new(&files[part.file], part.first_line, 0);
         let handler = part.doc.missing_file_handler.unwrap_or_default();
-        for entry in &part.doc.values {
-            let layer = match entry {
-                ValuesEntry::Inline(inline) => Some(inline.clone()),
-                ValuesEntry::File(file) => {
-                    let context = template_context(&environment);
-                    read_values_file(
-                        templates,
-                        &source::join(base_dir, file),
-                        &at,
-                        handler,
-                        &context,
-                    )?
-                }
-            };
-            if let Some(layer) = layer {
-                values::merge(&mut environment.values, layer);
-            }
-        }
+        let entries = &part.doc.values;
+        merge_values_entries(&mut environment, entries, part, files, templates, handler)?;
     }
     for (part, declaration) in declarations {
-        let path = &files[part.file];
-        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
         let handler = declaration
             .missing_file_handler
             .or(part.doc.missing_file_handler)
             .unwrap_or_default();
-        let at = Location::new(path, part.first_line, 0);
-        for entry in &declaration.values {
-            let layer = match entry {
-                ValuesEntry::Inline(inline) => Some(inline.clone()),
-                ValuesEntry::File(file) => {
-                    let context = template_context(&environment);
-                    read_values_file(
-                        templates,
-                        &source::join(base_dir, file),
-                        &at,
-                        handler,
-                        &context,
-                    )?
-                }
-            };
-            if let Some(layer) = layer {
-                values::merge(&mut environment.values, layer);
-            }
-        }
+        let entries = &declaration.values;
+        merge_values_entries(&mut environment, entries, part, files, templates, handler)?;
         if declaration.kube_context.is_some() {
             environment
                 .kube_context
@@ -683,6 +646,36 @@ fn load_environment(
         }
     }
     Ok(environment)
+}
+
+/// Merges `entries` (inline values, or files relative to the part's owner, rendered with
+/// the environment as it is so far) into the environment's values, in order.
+fn merge_values_entries(
+    environment: &mut Environment,
+    entries: &[ValuesEntry],
+    part: &Part,
+    files: &[PathBuf],
+    templates: &Templates,
+    handler: MissingFileHandler,
+) -> Result<(), ConfigError> {
+    let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
+    let at = Location::new(&files[part.file], part.first_line, 0);
+    for entry in entries {
+        let layer = match entry {
+            ValuesEntry::Inline(inline) => Some(inline.clone()),
+            ValuesEntry::File(file) => read_values_file(
+                templates,
+                &source::join(base_dir, file),
+                &at,
+                handler,
+                &template_context(environment),
+            )?,
+        };
+        if let Some(layer) = layer {
+            values::merge(&mut environment.values, layer);
+        }
+    }
+    Ok(())
 }
 
 /// The environment as the parts read so far declare it; one they do not declare yet has

@@ -33,6 +33,15 @@ pub fn from_yaml(text: &str) -> Result<Json, String> {
 /// The first document of `text`, undecoded, as go-yaml's `Unmarshal` reads it: parsed by
 /// libyaml, and only up to that document's end.
 pub fn first_document(text: &str) -> Result<Option<Node>, String> {
+    read_first(text, |_| None)
+}
+
+/// The first document of `text`, read event by event to its end, or until `enough` takes
+/// from the builder all that is wanted of it: the rest is then not read at all.
+fn read_first(
+    text: &str,
+    mut enough: impl FnMut(&mut Builder) -> Option<Node>,
+) -> Result<Option<Node>, String> {
     let mut builder = Builder::default();
     let mut parser = Parser::new(text.as_bytes());
     loop {
@@ -40,6 +49,9 @@ pub fn first_document(text: &str) -> Result<Option<Node>, String> {
         match event {
             Event::DocumentEnd | Event::StreamEnd => break,
             event => builder.on_event(event, line)?,
+        }
+        if let Some(node) = enough(&mut builder) {
+            return Ok(Some(node));
         }
     }
     Ok(builder.documents.into_iter().next())
@@ -51,16 +63,9 @@ pub fn first_document(text: &str) -> Result<Option<Node>, String> {
 /// manifest never needs. Whatever does not start as a map is read whole.
 pub fn head_from_yaml(text: &str) -> Result<Json, String> {
     const HEAD: [&str; 3] = ["apiVersion", "kind", "metadata"];
-    let mut builder = Builder::default();
-    let mut parser = Parser::new(text.as_bytes());
-    loop {
-        let (event, line) = parser.next().map_err(|e| go_error(&e))?;
-        match event {
-            Event::DocumentEnd | Event::StreamEnd => break,
-            event => builder.on_event(event, line)?,
-        }
+    let head = read_first(text, |builder| {
         let [(Node::Map(entries), _)] = builder.stack.as_slice() else {
-            continue;
+            return None;
         };
         // A merge key could bring any of them in again.
         let complete = builder.keys[0].is_none()
@@ -68,16 +73,9 @@ pub fn head_from_yaml(text: &str) -> Result<Json, String> {
                 .iter()
                 .all(|wanted| entries.iter().any(|(key, _)| is_key(key, wanted)))
             && !entries.iter().any(|(key, _)| is_key(key, "<<"));
-        if complete {
-            let (map, _) = builder.stack.pop().expect("the top-level map");
-            return to_json(&map);
-        }
-    }
-    builder
-        .documents
-        .into_iter()
-        .next()
-        .map_or(Ok(Json::Null), |n| to_json(&n))
+        complete.then(|| builder.stack.pop().expect("the top-level map").0)
+    })?;
+    head.map_or(Ok(Json::Null), |node| to_json(&node))
 }
 
 fn is_key(node: &Node, name: &str) -> bool {
