@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use gotemplate::exec::CallError;
 use gotemplate::funcs::Param::{Any, Map, Str};
 use gotemplate::funcs::str_arg;
+use gotemplate::value::WholeNumbers;
 use gotemplate::{Exec, Funcs, TemplateSet, Value};
 use serde_json::Value as Json;
 
@@ -166,22 +167,7 @@ pub fn data_of(context: &Json) -> Json {
 
 /// Data as helmfile's YAML decoding gives it to templates: whole numbers are `int`.
 fn go_value(json: &Json) -> Value {
-    match json {
-        Json::Null => Value::Nil,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(0.0)),
-        },
-        Json::String(s) => Value::str(s.as_str()),
-        Json::Array(items) => Value::list(items.iter().map(go_value).collect()),
-        Json::Object(entries) => Value::map(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), go_value(v)))
-                .collect(),
-        ),
-    }
+    Value::from_json_as(json, WholeNumbers::Int)
 }
 
 fn host<'a>(exec: &Exec<'a>) -> &'a Host {

@@ -13,6 +13,17 @@ use super::object::Object;
 
 pub type MapRef = Rc<RefCell<BTreeMap<String, Value>>>;
 
+/// What JSON's whole numbers become, as the Go decoder that made the data left them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WholeNumbers {
+    /// `float64`, like every number after Helm's JSON round trip of values.
+    Float64,
+    /// `int`, as go-yaml decodes them (helmfile's values).
+    Int,
+    /// `int64`, as client-go's unstructured decoding makes them (live objects).
+    Int64,
+}
+
 #[derive(Clone, Debug)]
 pub enum Value {
     Nil,
@@ -157,18 +168,30 @@ impl Value {
     /// Converts JSON data (merged values, decoded YAML) the way Helm sees it: every number
     /// is a `float64`, as after `sigs.k8s.io/yaml` or `encoding/json` decoding.
     pub fn from_json(json: &serde_json::Value) -> Value {
+        Value::from_json_as(json, WholeNumbers::Float64)
+    }
+
+    /// Converts JSON data as a decoder that keeps whole numbers whole gives it.
+    pub fn from_json_as(json: &serde_json::Value, whole: WholeNumbers) -> Value {
         match json {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::Number(n) => match (n.as_i64(), whole) {
+                (Some(i), WholeNumbers::Int) => Value::Int(i),
+                (Some(i), WholeNumbers::Int64) => Value::Int64(i),
+                _ => Value::Float(n.as_f64().unwrap_or(0.0)),
+            },
             serde_json::Value::String(s) => Value::str(s.as_str()),
-            serde_json::Value::Array(items) => {
-                Value::list(items.iter().map(Value::from_json).collect())
-            }
+            serde_json::Value::Array(items) => Value::list(
+                items
+                    .iter()
+                    .map(|item| Value::from_json_as(item, whole))
+                    .collect(),
+            ),
             serde_json::Value::Object(entries) => Value::map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .map(|(k, v)| (k.clone(), Value::from_json_as(v, whole)))
                     .collect(),
             ),
         }

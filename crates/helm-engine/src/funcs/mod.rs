@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use gotemplate::exec::{CallError, Exec};
 use gotemplate::funcs::{Funcs, Param, str_arg};
-use gotemplate::value::Value;
+use gotemplate::value::{Value, WholeNumbers};
 
 use Param::{Any, Map, Str};
 
@@ -86,28 +86,10 @@ fn register(r: &mut Funcs) {
                 str_arg(&a, 3),
             )
             .map_err(CallError::Message)?;
-        Ok(unstructured(&found))
+        // As client-go's unstructured decoding hands a live object to templates; values
+        // files, by contrast, make every number a float64.
+        Ok(Value::from_json_as(&found, WholeNumbers::Int64))
     });
-}
-
-/// A live object as client-go's unstructured decoding hands it to templates: whole numbers
-/// are `int64`, others `float64` (values files, by contrast, make every number a float64).
-fn unstructured(json: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match json {
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int64(i),
-            None => Value::Float(n.as_f64().unwrap_or(0.0)),
-        },
-        J::Array(items) => Value::list(items.iter().map(unstructured).collect()),
-        J::Object(entries) => Value::map(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), unstructured(v)))
-                .collect(),
-        ),
-        scalar => Value::from_json(scalar),
-    }
 }
 
 fn host<'a>(exec: &Exec<'a>) -> Result<&'a Host, CallError> {
