@@ -179,7 +179,7 @@ pub fn split(
     let mut start = 0;
     // Only where `---` occurs can a separator line be: a fast search, not a walk over
     // every line of megabytes of CRDs.
-    for (at, _) in stream.match_indices("---") {
+    for at in memchr::memmem::find_iter(stream.as_bytes(), "---") {
         let at_line_start = at == 0 || stream.as_bytes()[at - 1] == b'\n';
         if !at_line_start || at < start {
             continue;

@@ -1,6 +1,6 @@
-//! One chart render: subcharts chosen, values coalesced, every template parsed into one set
-//! in Helm's order, the non-partial ones executed (in parallel when no template mutates
-//! shared maps), and the results returned by template name.
+//! One chart render: subcharts chosen, values coalesced, every template (parsed when the
+//! chart was loaded) put in one set in Helm's order, the non-partial ones executed (in
+//! parallel when no template mutates shared maps), and the results returned by template name.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,9 +15,16 @@ use crate::chart::values::coalesce_values;
 use crate::context::{CapabilitiesInfo, ChartScope, Contexts, ReleaseInfo};
 use gotemplate::exec::{CallError, Exec};
 use gotemplate::template::ast::{Arg, Command, List, Node, Pipe};
-use gotemplate::template::{ParsedFile, TemplateSet, Tree};
+use gotemplate::template::{ParsedFile, TemplateError, TemplateSet, Tree};
 
 use crate::funcs::{Host, helm_funcs};
+
+/// A template file of the chart tree: its path there, its parse, and the chart it belongs to.
+struct File {
+    name: String,
+    parsed: Result<ParsedFile, TemplateError>,
+    scope: usize,
+}
 
 /// A template file to run, and the chart it belongs to.
 pub struct Renderable {
@@ -50,7 +57,7 @@ pub struct Prepared {
     pub values: Json,
 }
 
-/// Selects subcharts, coalesces values and parses every template.
+/// Selects subcharts, coalesces values and gathers every parsed template into one set.
 pub fn prepare(
     mut chart: Chart,
     origin: &str,
@@ -91,11 +98,18 @@ pub fn prepare(
     let parsed = cached_set(cache, key, &files)?;
     let renderables = files
         .iter()
-        .filter(|(path, _, _)| !path.rsplit('/').next().unwrap_or_default().starts_with('_'))
-        .map(|(path, _, scope)| Renderable {
-            name: path.clone(),
-            scope: *scope,
-            base_path: format!("{}/templates", scopes[*scope].full_path),
+        .filter(|file| {
+            !file
+                .name
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .starts_with('_')
+        })
+        .map(|file| Renderable {
+            name: file.name.clone(),
+            scope: file.scope,
+            base_path: format!("{}/templates", scopes[file.scope].full_path),
         })
         .collect();
     Ok(Prepared {
@@ -110,7 +124,7 @@ pub fn prepare(
 fn cached_set(
     cache: &SetCache,
     key: String,
-    files: &[(String, String, usize)],
+    files: &[File],
 ) -> Result<Arc<ParsedSet>, NativeError> {
     if let Some(parsed) = cache
         .sets
@@ -120,15 +134,19 @@ fn cached_set(
     {
         return Ok(parsed);
     }
-    let funcs = helm_funcs();
-    // A big chart has hundreds of templates: parsed in parallel, added in Helm's order.
-    let parsed: Vec<Result<ParsedFile, _>> = files
-        .par_iter()
-        .map(|(path, src, _)| ParsedFile::parse(path, src, &|name| funcs.contains(name)))
-        .collect();
     let mut set = TemplateSet::default();
-    for file in parsed {
-        set.add_parsed(file.map_err(|e| NativeError::Template(e.to_string()))?);
+    for file in files {
+        match &file.parsed {
+            Ok(parsed) => set.add_parsed(&file.name, parsed),
+            // Parsed as `templates/...`; the error names the template as Helm does.
+            Err(e) => {
+                let e = TemplateError {
+                    template: file.name.clone(),
+                    ..e.clone()
+                };
+                return Err(NativeError::Template(e.to_string()));
+            }
+        }
     }
     let mutates = mutates_shared_maps(&set);
     let parsed = Arc::new(ParsedSet { set, mutates });
@@ -169,7 +187,7 @@ fn collect(
     full_path: String,
     values_path: Vec<String>,
     scopes: &mut Vec<ChartScope>,
-    files: &mut Vec<(String, String, usize)>,
+    files: &mut Vec<File>,
 ) {
     let index = scopes.len();
     scopes.push(ChartScope {
@@ -189,21 +207,27 @@ fn collect(
             files,
         );
     }
-    for (name, src) in &chart.templates {
-        let base = name.rsplit('/').next().unwrap_or_default();
+    for template in &chart.templates {
+        let base = template.name.rsplit('/').next().unwrap_or_default();
         if chart.is_library() && !base.starts_with('_') {
             continue;
         }
-        files.push((format!("{full_path}/{name}"), src.clone(), index));
+        files.push(File {
+            name: format!("{full_path}/{}", template.name),
+            parsed: template.parsed.clone(),
+            scope: index,
+        });
     }
 }
 
 /// Helm's `sortTemplates`: deeper paths first, then reverse lexical order. Later files'
 /// `define`s win, so a parent's helpers override a subchart's of the same name.
-fn sort_templates(files: &mut [(String, String, usize)]) {
+fn sort_templates(files: &mut [File]) {
     files.sort_by(|a, b| {
         let depth = |s: &str| s.matches('/').count();
-        depth(&b.0).cmp(&depth(&a.0)).then_with(|| b.0.cmp(&a.0))
+        depth(&b.name)
+            .cmp(&depth(&a.name))
+            .then_with(|| b.name.cmp(&a.name))
     });
 }
 
@@ -251,7 +275,13 @@ fn render_batch(
                 NativeError::Template(format!("{}: {m}", item.name))
             }
         })?;
-        out.push((item.name.clone(), text.replace("<no value>", "")));
+        // Helm's engine blanks every `<no value>`; nearly all output holds none to look for.
+        let text = if memchr::memmem::find(text.as_bytes(), b"<no value>").is_some() {
+            text.replace("<no value>", "")
+        } else {
+            text
+        };
+        out.push((item.name.clone(), text));
     }
     Ok(out)
 }
@@ -274,7 +304,7 @@ fn list_mutates(list: &List) -> bool {
                 || list_mutates(&b.list)
                 || b.else_list.as_ref().is_some_and(list_mutates)
         }
-        Node::Template { pipe, .. } => pipe.as_ref().is_some_and(pipe_mutates),
+        Node::Template { pipe, .. } => pipe.as_deref().is_some_and(pipe_mutates),
     })
 }
 
@@ -286,7 +316,7 @@ fn pipe_mutates(pipe: &Pipe) -> bool {
 
 fn arg_mutates(arg: &Arg) -> bool {
     match arg {
-        Arg::Ident(name) => gotemplate::funcs::MUTATING.contains(&name.as_str()),
+        Arg::Ident(name) => gotemplate::funcs::MUTATING.contains(&&**name),
         Arg::Pipe(pipe) => pipe_mutates(pipe),
         Arg::Chain(term, _) => arg_mutates(term),
         _ => false,

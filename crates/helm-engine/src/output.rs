@@ -42,17 +42,7 @@ pub fn documents(
     chart: &Chart,
     rendered: Vec<(String, String)>,
 ) -> Result<Vec<Document>, NativeError> {
-    let mut out: Vec<Document> = crds(chart, chart.name())
-        .into_iter()
-        .map(|(source, mut text)| {
-            text.push('\n');
-            Document {
-                source,
-                text,
-                object: None,
-            }
-        })
-        .collect();
+    let mut out: Vec<Document> = crds(chart, chart.name());
     let mut rendered = rendered;
     rendered.sort_by(|a, b| a.0.cmp(&b.0));
     let texts: Vec<(String, String)> = rendered
@@ -147,16 +137,27 @@ fn head(source: String, text: String) -> Result<Parsed, NativeError> {
     })
 }
 
-/// `crds/` files of the chart and its enabled subcharts, unrendered.
-fn crds(chart: &Chart, full_path: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = chart
+/// `crds/` files of the chart and its enabled subcharts, unrendered, as printed (a line
+/// break added).
+fn crds(chart: &Chart, full_path: &str) -> Vec<Document> {
+    let mut out: Vec<Document> = chart
         .files
         .iter()
         .filter(|(name, _)| {
             name.starts_with("crds/")
                 && [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e))
         })
-        .map(|(name, data)| (format!("{full_path}/{name}"), crate::text_of(data)))
+        .map(|(name, data)| {
+            // Megabytes of CRDs: the line break is room reserved, not a second copy.
+            let mut text = String::with_capacity(data.len() + 1);
+            text.push_str(&String::from_utf8_lossy(data));
+            text.push('\n');
+            Document {
+                source: format!("{full_path}/{name}"),
+                text,
+                object: None,
+            }
+        })
         .collect();
     for sub in &chart.dependencies {
         out.extend(crds(sub, &format!("{full_path}/charts/{}", sub.name())));

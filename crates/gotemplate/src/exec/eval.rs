@@ -155,7 +155,7 @@ impl Exec<'_> {
         frame: &mut Frame,
         dot: &Value,
         mut receiver: Value,
-        fields: &[String],
+        fields: &[crate::template::ast::Name],
         cmd: &Command,
         args: &[Arg],
         last: Option<Value>,
@@ -206,7 +206,7 @@ impl Exec<'_> {
                         ));
                     }
                     from_map = true;
-                    let found = entries.borrow().get(field.as_str()).cloned();
+                    let found = entries.borrow().get(&**field).cloned();
                     match found {
                         Some(value) => value,
                         None if self.missing_key_is_error => {

@@ -1,6 +1,11 @@
 //! The parse tree of a Go template, as `text/template/parse` builds it.
 
 use std::fmt;
+use std::sync::Arc;
+
+/// A field, variable or function name, shared by every use of it in a file: a chart's
+/// templates name `.Values` and `include` tens of thousands of times.
+pub type Name = Arc<str>;
 
 /// A list of nodes: a template body or the branch of a control structure.
 pub type List = Vec<Node>;
@@ -10,14 +15,15 @@ pub enum Node {
     Text(String),
     /// `{{ pipeline }}`: prints the value unless the pipeline declares variables.
     Action(Pipe),
-    If(Branch),
-    With(Branch),
-    Range(Branch),
+    // Boxed: a node is mostly text, and every node is as big as the biggest kind.
+    If(Box<Branch>),
+    With(Box<Branch>),
+    Range(Box<Branch>),
     /// `{{ template "name" pipeline }}` (and the call half of `block`).
     Template {
         pos: usize,
         name: String,
-        pipe: Option<Pipe>,
+        pipe: Option<Box<Pipe>>,
     },
     Break,
     Continue,
@@ -50,18 +56,18 @@ pub struct Command {
 #[derive(Debug, Clone)]
 pub enum Arg {
     /// `.A.B`
-    Field(Vec<String>),
+    Field(Vec<Name>),
     /// `$x.A.B`: the variable, then fields.
-    Variable(String, Vec<String>),
+    Variable(Name, Vec<Name>),
     /// `(pipeline).A.B` or `fn.A`: a term followed by fields.
-    Chain(Box<Arg>, Vec<String>),
+    Chain(Box<Arg>, Vec<Name>),
     Dot,
     Nil,
     Bool(bool),
-    Number(Number),
+    Number(Box<Number>),
     Str(String),
     /// A function name.
-    Ident(String),
+    Ident(Name),
     Pipe(Box<Pipe>),
 }
 

@@ -3,28 +3,33 @@
 //! Follows Go's rules: `{{- ` and ` -}}` trim the adjacent text's white space, comments are
 //! `{{/* ... */}}` and must end at the closing delimiter, actions may span lines.
 
+use std::borrow::Cow;
+
 use super::TemplateError;
 
+/// A token's text is borrowed from the source (only a string literal with escapes is
+/// decoded into text of its own): the parser backtracks and clones tokens, which must
+/// not allocate.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tok {
-    Text(String),
+pub enum Tok<'a> {
+    Text(&'a str),
     LeftDelim,
     RightDelim,
     /// A `.Name` field (the name without the dot).
-    Field(String),
+    Field(&'a str),
     /// A bare `.`.
     Dot,
     /// `$` or `$name`, with the dollar.
-    Variable(String),
-    Ident(String),
+    Variable(&'a str),
+    Ident(&'a str),
     Keyword(Keyword),
     Bool(bool),
     /// The literal's text, parsed later.
-    Number(String),
+    Number(&'a str),
     /// A char constant's text, e.g. `'a'`.
-    Char(String),
+    Char(&'a str),
     /// The unquoted value.
-    Str(String),
+    Str(Cow<'a, str>),
     Pipe,
     LeftParen,
     RightParen,
@@ -50,8 +55,8 @@ pub enum Keyword {
 }
 
 #[derive(Debug, Clone)]
-pub struct Token {
-    pub tok: Tok,
+pub struct Token<'a> {
+    pub tok: Tok<'a>,
     /// Byte offset in the source.
     pub pos: usize,
 }
@@ -67,7 +72,7 @@ fn is_alnum(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
 }
 
-pub fn lex(name: &str, src: &str) -> Result<Vec<Token>, TemplateError> {
+pub fn lex<'a>(name: &str, src: &'a str) -> Result<Vec<Token<'a>>, TemplateError> {
     let mut lexer = Lexer {
         name,
         src,
@@ -79,24 +84,24 @@ pub fn lex(name: &str, src: &str) -> Result<Vec<Token>, TemplateError> {
     Ok(lexer.tokens)
 }
 
-struct Lexer<'a> {
-    name: &'a str,
+struct Lexer<'n, 'a> {
+    name: &'n str,
     src: &'a str,
     pos: usize,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     paren_depth: usize,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'_, 'a> {
     fn error(&self, pos: usize, message: impl Into<String>) -> TemplateError {
         TemplateError::at(self.name, self.src, pos, message)
     }
 
-    fn push(&mut self, tok: Tok, pos: usize) {
+    fn push(&mut self, tok: Tok<'a>, pos: usize) {
         self.tokens.push(Token { tok, pos });
     }
 
-    fn rest(&self) -> &str {
+    fn rest(&self) -> &'a str {
         &self.src[self.pos..]
     }
 
@@ -115,7 +120,7 @@ impl Lexer<'_> {
                 text = text.trim_end_matches(|c: char| c.is_ascii() && is_space(c as u8));
             }
             if !text.is_empty() {
-                self.push(Tok::Text(text.to_string()), start);
+                self.push(Tok::Text(text), start);
             }
             let Some(delim) = next else { break };
             self.pos = delim + LEFT.len();
@@ -228,8 +233,8 @@ impl Lexer<'_> {
             '\'' => self.lex_char()?,
             '$' => {
                 self.pos += 1;
-                let name = self.take_alnum();
-                self.push(Tok::Variable(format!("${name}")), start);
+                self.take_alnum();
+                self.push(Tok::Variable(&self.src[start..self.pos]), start);
             }
             '.' => {
                 let next = self.src[start + 1..].chars().next();
@@ -247,7 +252,7 @@ impl Lexer<'_> {
             '+' | '-' | '0'..='9' => self.lex_number()?,
             c if is_alnum(c) => {
                 let word = self.take_alnum();
-                let tok = keyword(&word).unwrap_or(Tok::Ident(word));
+                let tok = keyword(word).unwrap_or(Tok::Ident(word));
                 self.push(tok, start);
             }
             c => {
@@ -257,19 +262,19 @@ impl Lexer<'_> {
         Ok(())
     }
 
-    fn single(&mut self, tok: Tok) {
+    fn single(&mut self, tok: Tok<'a>) {
         self.push(tok, self.pos);
         self.pos += 1;
     }
 
-    fn take_alnum(&mut self) -> String {
+    fn take_alnum(&mut self) -> &'a str {
         let len: usize = self
             .rest()
             .chars()
             .take_while(|&c| is_alnum(c))
             .map(char::len_utf8)
             .sum();
-        let word = self.rest()[..len].to_string();
+        let word = &self.rest()[..len];
         self.pos += len;
         word
     }
@@ -289,7 +294,7 @@ impl Lexer<'_> {
             .count();
         let text = &self.src[start..start + len];
         self.pos += len;
-        self.push(Tok::Number(text.to_string()), start);
+        self.push(Tok::Number(text), start);
         Ok(())
     }
 
@@ -314,8 +319,13 @@ impl Lexer<'_> {
             }
         }
         let raw = &self.src[start..=i];
-        let value =
-            unquote(raw).ok_or_else(|| self.error(start, format!("invalid syntax: {raw}")))?;
+        let value = if raw.contains('\\') {
+            Cow::Owned(
+                unquote(raw).ok_or_else(|| self.error(start, format!("invalid syntax: {raw}")))?,
+            )
+        } else {
+            Cow::Borrowed(&raw[1..raw.len() - 1])
+        };
         self.pos = i + 1;
         self.push(Tok::Str(value), start);
         Ok(())
@@ -326,7 +336,12 @@ impl Lexer<'_> {
         let Some(end) = self.src[start + 1..].find('`') else {
             return Err(self.error(start, "unterminated raw quoted string"));
         };
-        let value = self.src[start + 1..start + 1 + end].replace('\r', "");
+        let raw = &self.src[start + 1..start + 1 + end];
+        let value = if raw.contains('\r') {
+            Cow::Owned(raw.replace('\r', ""))
+        } else {
+            Cow::Borrowed(raw)
+        };
         self.pos = start + end + 2;
         self.push(Tok::Str(value), start);
         Ok(())
@@ -347,12 +362,12 @@ impl Lexer<'_> {
             }
         }
         self.pos = i + 1;
-        self.push(Tok::Char(self.src[start..=i].to_string()), start);
+        self.push(Tok::Char(&self.src[start..=i]), start);
         Ok(())
     }
 }
 
-fn keyword(word: &str) -> Option<Tok> {
+fn keyword(word: &str) -> Option<Tok<'static>> {
     let keyword = match word {
         "block" => Keyword::Block,
         "break" => Keyword::Break,
@@ -423,7 +438,7 @@ fn hex_digits(chars: &mut impl Iterator<Item = char>, count: usize) -> Option<u3
 mod tests {
     use super::*;
 
-    fn kinds(src: &str) -> Vec<Tok> {
+    fn kinds(src: &str) -> Vec<Tok<'_>> {
         lex("t", src)
             .unwrap()
             .into_iter()
@@ -437,11 +452,11 @@ mod tests {
         assert_eq!(
             kinds("a  {{- .X -}}  b"),
             vec![
-                Tok::Text("a".into()),
+                Tok::Text("a"),
                 Tok::LeftDelim,
-                Tok::Field("X".into()),
+                Tok::Field("X"),
                 Tok::RightDelim,
-                Tok::Text("b".into())
+                Tok::Text("b")
             ]
         );
     }
@@ -452,7 +467,7 @@ mod tests {
             Tok::LeftDelim,
             Tok::Str("x".into()),
             Tok::RightDelim,
-            Tok::Text("b".into()),
+            Tok::Text("b"),
         ];
         assert_eq!(kinds("{{ \"x\"  -}}  b"), expected);
         assert_eq!(kinds("{{ \"x\" \t\n -}}\nb"), expected);
@@ -462,7 +477,7 @@ mod tests {
     fn negative_numbers_are_not_trim_markers() {
         assert_eq!(
             kinds("{{-3}}"),
-            vec![Tok::LeftDelim, Tok::Number("-3".into()), Tok::RightDelim]
+            vec![Tok::LeftDelim, Tok::Number("-3"), Tok::RightDelim]
         );
     }
 
@@ -472,10 +487,10 @@ mod tests {
             kinds("{{ 0x1F }}{{ 1e-3 }}"),
             vec![
                 Tok::LeftDelim,
-                Tok::Number("0x1F".into()),
+                Tok::Number("0x1F"),
                 Tok::RightDelim,
                 Tok::LeftDelim,
-                Tok::Number("1e-3".into()),
+                Tok::Number("1e-3"),
                 Tok::RightDelim
             ]
         );
@@ -485,7 +500,7 @@ mod tests {
     fn comments_vanish() {
         assert_eq!(
             kinds("x {{- /* c */ -}} y"),
-            vec![Tok::Text("x".into()), Tok::Text("y".into())]
+            vec![Tok::Text("x"), Tok::Text("y")]
         );
     }
 }

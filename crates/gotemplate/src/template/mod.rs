@@ -74,7 +74,7 @@ pub struct Tree {
     /// The source file the body was parsed from, and that file's text.
     pub file: String,
     pub src: Arc<str>,
-    pub list: List,
+    pub list: Arc<List>,
 }
 
 /// Named templates: every file of a chart (and its subcharts) by path, plus every
@@ -84,18 +84,18 @@ pub struct TemplateSet {
     trees: HashMap<String, Arc<Tree>>,
 }
 
-/// A file parsed on its own, to be added to a set: parsing many files can run in parallel,
-/// adding them must keep their order.
-#[derive(Debug)]
+/// A file parsed on its own, to be added to sets: parsing many files can run in parallel,
+/// adding them must keep their order. Its trees are shared, so one parse serves every set
+/// it is added to, under whatever name each set gives the file.
+#[derive(Debug, Clone)]
 pub struct ParsedFile {
-    name: String,
     src: Arc<str>,
-    defines: HashMap<String, List>,
-    root: List,
+    defines: HashMap<String, Arc<List>>,
+    root: Arc<List>,
 }
 
 impl ParsedFile {
-    /// Parses `src` as the file `name`.
+    /// Parses `src`; `name` is the file's name in the errors.
     pub fn parse(
         name: &str,
         src: &str,
@@ -107,10 +107,12 @@ impl ParsedFile {
             parse::add_define(&mut defines, define, list);
         }
         Ok(ParsedFile {
-            name: name.to_string(),
             src: Arc::from(src),
-            defines,
-            root: parsed.root,
+            defines: defines
+                .into_iter()
+                .map(|(define, list)| (define, Arc::new(list)))
+                .collect(),
+            root: Arc::new(parsed.root),
         })
     }
 }
@@ -123,29 +125,30 @@ impl TemplateSet {
         src: &str,
         has_function: &dyn Fn(&str) -> bool,
     ) -> Result<(), TemplateError> {
-        self.add_parsed(ParsedFile::parse(name, src, has_function)?);
+        self.add_parsed(name, &ParsedFile::parse(name, src, has_function)?);
         Ok(())
     }
 
-    /// Adds a parsed file; its defines replace earlier ones of the same name.
-    pub fn add_parsed(&mut self, file: ParsedFile) {
-        for (define, list) in file.defines {
-            if list_is_empty(&list) && self.trees.contains_key(&define) {
+    /// Adds a parsed file as the file `name`; its defines replace earlier ones of the same
+    /// name.
+    pub fn add_parsed(&mut self, name: &str, file: &ParsedFile) {
+        for (define, list) in &file.defines {
+            if list_is_empty(list) && self.trees.contains_key(define) {
                 continue;
             }
-            self.insert(define, &file.name, &file.src, list);
+            self.insert(define.clone(), name, &file.src, list);
         }
-        if !(list_is_empty(&file.root) && self.trees.contains_key(&file.name)) {
-            self.insert(file.name.clone(), &file.name, &file.src, file.root);
+        if !(list_is_empty(&file.root) && self.trees.contains_key(name)) {
+            self.insert(name.to_string(), name, &file.src, &file.root);
         }
     }
 
-    fn insert(&mut self, name: String, file: &str, src: &Arc<str>, list: List) {
+    fn insert(&mut self, name: String, file: &str, src: &Arc<str>, list: &Arc<List>) {
         let tree = Tree {
             name: name.clone(),
             file: file.to_string(),
             src: src.clone(),
-            list,
+            list: list.clone(),
         };
         self.trees.insert(name, Arc::new(tree));
     }

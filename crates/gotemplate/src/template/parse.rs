@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::TemplateError;
-use super::ast::{Arg, Branch, Command, List, Node, Pipe};
+use super::ast::{Arg, Branch, Command, List, Name, Node, Pipe};
 use super::lex::{Keyword, Tok, Token, lex};
 use super::number::{parse_char, parse_number};
 
@@ -27,10 +27,11 @@ pub fn parse(
         src,
         tokens,
         pos: 0,
-        vars: vec!["$".to_string()],
+        vars: vec!["$"],
         has_function,
         defines: Vec::new(),
         range_depth: 0,
+        names: HashMap::new(),
     };
     let root = parser.parse_top()?;
     Ok(Parsed {
@@ -50,24 +51,32 @@ enum End {
 struct Parser<'a> {
     name: &'a str,
     src: &'a str,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     pos: usize,
-    vars: Vec<String>,
+    vars: Vec<&'a str>,
     has_function: &'a dyn Fn(&str) -> bool,
     defines: Vec<(String, List)>,
     range_depth: usize,
+    names: HashMap<&'a str, Name>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn name(&mut self, text: &'a str) -> Name {
+        self.names
+            .entry(text)
+            .or_insert_with(|| Name::from(text))
+            .clone()
+    }
+
     fn error(&self, pos: usize, message: impl Into<String>) -> TemplateError {
         TemplateError::at(self.name, self.src, pos, message)
     }
 
-    fn peek(&self) -> Option<&Token> {
+    fn peek(&self) -> Option<&Token<'a>> {
         self.tokens.get(self.pos)
     }
 
-    fn next(&mut self) -> Option<Token> {
+    fn next(&mut self) -> Option<Token<'a>> {
         let token = self.tokens.get(self.pos).cloned();
         self.pos += 1;
         token
@@ -79,18 +88,18 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Option<&Token> {
+    fn peek_non_space(&mut self) -> Option<&Token<'a>> {
         self.skip_space();
         self.peek()
     }
 
-    fn next_non_space(&mut self) -> Result<Token, TemplateError> {
+    fn next_non_space(&mut self) -> Result<Token<'a>, TemplateError> {
         self.skip_space();
         let end = self.src.len();
         self.next().ok_or_else(|| self.error(end, "unexpected EOF"))
     }
 
-    fn expect(&mut self, want: Tok, context: &str) -> Result<Token, TemplateError> {
+    fn expect(&mut self, want: Tok<'a>, context: &str) -> Result<Token<'a>, TemplateError> {
         let token = self.next_non_space()?;
         if token.tok != want {
             return Err(self.unexpected(&token, context));
@@ -122,7 +131,7 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok(list)
+        Ok(tight(list))
     }
 
     fn next_is_keyword(&self, keyword: Keyword) -> bool {
@@ -135,7 +144,7 @@ impl Parser<'_> {
     fn parse_define(&mut self, pos: usize) -> Result<(), TemplateError> {
         let name = self.template_name("define clause")?;
         self.expect(Tok::RightDelim, "define clause")?;
-        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let saved = std::mem::replace(&mut self.vars, vec!["$"]);
         let (list, end) = self.item_list()?;
         self.vars = saved;
         match end {
@@ -150,7 +159,7 @@ impl Parser<'_> {
     fn template_name(&mut self, context: &str) -> Result<String, TemplateError> {
         let token = self.next_non_space()?;
         match token.tok {
-            Tok::Str(name) => Ok(name),
+            Tok::Str(name) => Ok(name.into_owned()),
             _ => Err(self.unexpected(&token, context)),
         }
     }
@@ -161,17 +170,17 @@ impl Parser<'_> {
         while self.peek().is_some() {
             match self.text_or_action()? {
                 Item::Node(node) => list.push(node),
-                Item::End(_) => return Ok((list, End::Close)),
-                Item::Else(pos) => return Ok((list, End::Else(pos))),
+                Item::End(_) => return Ok((tight(list), End::Close)),
+                Item::Else(pos) => return Ok((tight(list), End::Else(pos))),
             }
         }
-        Ok((list, End::Eof))
+        Ok((tight(list), End::Eof))
     }
 
     fn text_or_action(&mut self) -> Result<Item, TemplateError> {
         let token = self.next().expect("caller checked for a token");
         match token.tok {
-            Tok::Text(text) => Ok(Item::Node(Node::Text(text))),
+            Tok::Text(text) => Ok(Item::Node(Node::Text(text.to_string()))),
             Tok::LeftDelim => self.action(),
             other => Err(self.error(token.pos, format!("unexpected {}", describe(&other)))),
         }
@@ -201,13 +210,13 @@ impl Parser<'_> {
                 }
                 return Ok(Item::Else(pos));
             }
-            Keyword::If => Node::If(self.control(pos, "if")?),
-            Keyword::With => Node::With(self.control(pos, "with")?),
+            Keyword::If => Node::If(Box::new(self.control(pos, "if")?)),
+            Keyword::With => Node::With(Box::new(self.control(pos, "with")?)),
             Keyword::Range => {
                 self.range_depth += 1;
                 let branch = self.control(pos, "range");
                 self.range_depth -= 1;
-                Node::Range(branch?)
+                Node::Range(Box::new(branch?))
             }
             Keyword::Template => self.template_call(pos)?,
             Keyword::Block => self.block(pos)?,
@@ -270,9 +279,9 @@ impl Parser<'_> {
             let at = self.next().map_or(else_pos, |t| t.pos);
             let branch = self.control(at, kind)?;
             let node = if kind == "if" {
-                Node::If(branch)
+                Node::If(Box::new(branch))
             } else {
-                Node::With(branch)
+                Node::With(Box::new(branch))
             };
             return Ok(vec![node]);
         }
@@ -291,7 +300,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 None
             }
-            _ => Some(self.pipeline("template clause", Tok::RightDelim)?),
+            _ => Some(Box::new(self.pipeline("template clause", Tok::RightDelim)?)),
         };
         Ok(Node::Template { pos, name, pipe })
     }
@@ -300,7 +309,7 @@ impl Parser<'_> {
     fn block(&mut self, pos: usize) -> Result<Node, TemplateError> {
         let name = self.template_name("block clause")?;
         let pipe = self.pipeline("block clause", Tok::RightDelim)?;
-        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+        let saved = std::mem::replace(&mut self.vars, vec!["$"]);
         let (list, end) = self.item_list()?;
         self.vars = saved;
         if !matches!(end, End::Close) {
@@ -310,7 +319,7 @@ impl Parser<'_> {
         Ok(Node::Template {
             pos,
             name,
-            pipe: Some(pipe),
+            pipe: Some(Box::new(pipe)),
         })
     }
 
@@ -350,6 +359,7 @@ impl Parser<'_> {
         if pipe.cmds.is_empty() {
             return Err(self.error(pos, format!("missing value for {context}")));
         }
+        pipe.cmds.shrink_to_fit();
         for (i, cmd) in pipe.cmds.iter().enumerate().skip(1) {
             if matches!(
                 cmd.args[0],
@@ -376,13 +386,13 @@ impl Parser<'_> {
             match self.peek_non_space().map(|t| t.tok.clone()) {
                 Some(Tok::Declare | Tok::Assign) => {
                     pipe.is_assign = self.next().is_some_and(|t| t.tok == Tok::Assign);
-                    pipe.decl.push(name.clone());
+                    pipe.decl.push(name.to_string());
                     self.vars.push(name);
                     return Ok(());
                 }
                 Some(Tok::Comma) => {
                     self.pos += 1;
-                    pipe.decl.push(name.clone());
+                    pipe.decl.push(name.to_string());
                     self.vars.push(name);
                     let next_is_var = matches!(
                         self.peek_non_space().map(|t| &t.tok),
@@ -429,7 +439,10 @@ impl Parser<'_> {
         if args.is_empty() {
             return Err(self.error(pos, "empty command"));
         }
-        Ok(Command { pos, args })
+        Ok(Command {
+            pos,
+            args: tight(args),
+        })
     }
 
     fn operand(&mut self) -> Result<Option<Arg>, TemplateError> {
@@ -438,7 +451,7 @@ impl Parser<'_> {
         };
         let mut fields = Vec::new();
         while let Some(Tok::Field(name)) = self.peek().map(|t| &t.tok) {
-            fields.push(name.clone());
+            fields.push(self.name(name));
             self.pos += 1;
         }
         if fields.is_empty() {
@@ -447,11 +460,11 @@ impl Parser<'_> {
         let arg = match term {
             Arg::Field(mut base) => {
                 base.extend(fields);
-                Arg::Field(base)
+                Arg::Field(tight(base))
             }
             Arg::Variable(name, mut base) => {
                 base.extend(fields);
-                Arg::Variable(name, base)
+                Arg::Variable(name, tight(base))
             }
             Arg::Bool(_) | Arg::Str(_) | Arg::Number(_) | Arg::Nil | Arg::Dot => {
                 let pos = self.tokens[self.pos - 1].pos;
@@ -460,7 +473,7 @@ impl Parser<'_> {
                     format!("unexpected . after term {:?}", term.to_string()),
                 ));
             }
-            term => Arg::Chain(Box::new(term), fields),
+            term => Arg::Chain(Box::new(term), tight(fields)),
         };
         Ok(Some(arg))
     }
@@ -469,10 +482,10 @@ impl Parser<'_> {
         let token = self.next_non_space()?;
         let arg = match token.tok {
             Tok::Ident(name) => {
-                if !(self.has_function)(&name) {
+                if !(self.has_function)(name) {
                     return Err(self.error(token.pos, format!("function {name:?} not defined")));
                 }
-                Arg::Ident(name)
+                Arg::Ident(self.name(name))
             }
             Tok::Dot => Arg::Dot,
             Tok::Keyword(Keyword::Nil) => Arg::Nil,
@@ -480,20 +493,20 @@ impl Parser<'_> {
                 if !self.vars.contains(&name) {
                     return Err(self.error(token.pos, format!("undefined variable {name:?}")));
                 }
-                Arg::Variable(name, Vec::new())
+                Arg::Variable(self.name(name), Vec::new())
             }
-            Tok::Field(name) => Arg::Field(vec![name]),
+            Tok::Field(name) => Arg::Field(vec![self.name(name)]),
             Tok::Bool(b) => Arg::Bool(b),
-            Tok::Number(text) => Arg::Number(parse_number(&text).ok_or_else(|| {
+            Tok::Number(text) => Arg::Number(Box::new(parse_number(text).ok_or_else(|| {
                 self.error(token.pos, format!("illegal number syntax: {text:?}"))
-            })?),
-            Tok::Char(text) => Arg::Number(parse_char(&text).ok_or_else(|| {
+            })?)),
+            Tok::Char(text) => Arg::Number(Box::new(parse_char(text).ok_or_else(|| {
                 self.error(token.pos, format!("malformed character constant: {text}"))
-            })?),
+            })?)),
             Tok::LeftParen => Arg::Pipe(Box::new(
                 self.pipeline("parenthesized pipeline", Tok::RightParen)?,
             )),
-            Tok::Str(s) => Arg::Str(s),
+            Tok::Str(s) => Arg::Str(s.into_owned()),
             _ => {
                 self.pos -= 1;
                 return Ok(None);
@@ -538,6 +551,14 @@ fn describe(tok: &Tok) -> String {
         Tok::Comma => "<,>".into(),
         Tok::Space => "space".into(),
     }
+}
+
+/// A vector without room to grow: a chart's templates parse into hundreds of thousands of
+/// small vectors, kept for the whole run, and spare room in each is memory the kernel
+/// must still zero.
+fn tight<T>(mut items: Vec<T>) -> Vec<T> {
+    items.shrink_to_fit();
+    items
 }
 
 /// Groups the parsed files' defines by name; a later definition replaces an earlier one,

@@ -14,7 +14,7 @@ use super::glob::matches;
 use crate::yaml::emit::to_yaml;
 
 /// A chart's non-template files by path, shared by every render of the chart.
-pub type FileData = Arc<BTreeMap<String, Arc<[u8]>>>;
+pub type FileData = Arc<BTreeMap<String, Arc<Vec<u8>>>>;
 
 /// Helm's `files` type: `.Files` and what `.Files.Glob` returns. A Go map of byte slices,
 /// so a missing name is nil and `range` sees the files.
@@ -93,7 +93,7 @@ fn method(name: &str) -> Option<Method> {
             Ok(files(o)
                 .get(name_arg(a))
                 .map_or(Value::Bytes(Rc::from(&[][..])), |d| {
-                    Value::Bytes(Rc::from(d.as_ref()))
+                    Value::Bytes(Rc::from(d.as_slice()))
                 }))
         }),
         "Glob" => (&[Param::Str], |o, a| {
@@ -127,7 +127,7 @@ fn method(name: &str) -> Option<Method> {
     Some(Method { params, call })
 }
 
-fn files(object: &Object) -> &BTreeMap<String, Arc<[u8]>> {
+fn files(object: &Object) -> &BTreeMap<String, Arc<Vec<u8>>> {
     match object.embedded() {
         Some(Files(files)) => files,
         None => unreachable!("Files methods are only looked up on files"),

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::ignore::Rules;
 use crate::yaml::parse::{Node, first_document, from_yaml, to_json};
+use gotemplate::template::{ParsedFile, TemplateError};
 
 /// A loaded chart and its subcharts, before values decide which subcharts are enabled.
 #[derive(Debug, Clone)]
@@ -19,10 +20,10 @@ pub struct Chart {
     pub metadata: Json,
     /// values.yaml.
     pub values: serde_json::Map<String, Json>,
-    /// `templates/...` paths and their text.
-    pub templates: Vec<(String, String)>,
+    /// `templates/...`, parsed.
+    pub templates: Vec<Template>,
     /// Every other file, for `.Files` (including `crds/`).
-    pub files: Arc<BTreeMap<String, Arc<[u8]>>>,
+    pub files: crate::chart::files::FileData,
     pub dependencies: Vec<Chart>,
     pub schema: Option<Json>,
 }
@@ -47,6 +48,17 @@ impl Chart {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// One file of `templates/`, parsed when the chart is loaded: once for every release that
+/// renders the chart and every name it takes as a subchart.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The path in the chart (`templates/...`).
+    pub name: String,
+    /// The error is the chart's only if the template is rendered (Helm does not parse
+    /// disabled subcharts).
+    pub parsed: Result<ParsedFile, TemplateError>,
 }
 
 /// One file of a chart, by its path relative to the chart root.
@@ -135,7 +147,7 @@ fn from_archive(bytes: &[u8], origin: &str) -> Result<Chart, String> {
 
 fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
     let mut metadata = None;
-    let mut values = serde_json::Map::new();
+    let mut values = None;
     let mut requirements = None;
     let mut templates = Vec::new();
     let mut other = BTreeMap::new();
@@ -145,7 +157,7 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
         let text = || crate::text_of(&file.data);
         match file.name.as_str() {
             "Chart.yaml" => metadata = Some(parse_chart_yaml(&text(), origin)?),
-            "values.yaml" => values = parse_values(&text(), &format!("{origin}/values.yaml"))?,
+            "values.yaml" => values = Some(file.data),
             "values.schema.json" => {
                 schema = Some(
                     serde_json::from_slice(&file.data)
@@ -171,7 +183,7 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
                     });
             }
             _ => {
-                other.insert(file.name, Arc::from(file.data.into_boxed_slice()));
+                other.insert(file.name, Arc::new(file.data));
             }
         }
     }
@@ -181,7 +193,34 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
     {
         meta.entry("dependencies").or_insert(deps.clone());
     }
-    let dependencies = subcharts
+    // values.yaml, the subcharts and the templates are the bulk of a big chart: read at once.
+    let (values, (dependencies, templates)) = rayon::join(
+        || match values {
+            Some(data) => parse_values(&crate::text_of(&data), &format!("{origin}/values.yaml")),
+            None => Ok(serde_json::Map::new()),
+        },
+        || {
+            rayon::join(
+                || load_subcharts(subcharts, origin),
+                || parse_templates(templates),
+            )
+        },
+    );
+    Ok(Chart {
+        metadata,
+        values: values?,
+        templates,
+        files: Arc::new(other),
+        dependencies: dependencies?,
+        schema,
+    })
+}
+
+fn load_subcharts(
+    subcharts: BTreeMap<String, Vec<ChartFile>>,
+    origin: &str,
+) -> Result<Vec<Chart>, String> {
+    let loaded = subcharts
         .into_par_iter()
         .map(|(name, files)| {
             let sub_origin = format!("{origin}/charts/{name}");
@@ -196,18 +235,19 @@ fn from_files(files: Vec<ChartFile>, origin: &str) -> Result<Chart, String> {
                 Ok(None)
             }
         })
-        .collect::<Result<Vec<Option<Chart>>, String>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    Ok(Chart {
-        metadata,
-        values,
-        templates,
-        files: Arc::new(other),
-        dependencies,
-        schema,
-    })
+        .collect::<Result<Vec<Option<Chart>>, String>>()?;
+    Ok(loaded.into_iter().flatten().collect())
+}
+
+fn parse_templates(templates: Vec<(String, String)>) -> Vec<Template> {
+    let funcs = crate::funcs::helm_funcs();
+    templates
+        .into_par_iter()
+        .map(|(name, src)| {
+            let parsed = ParsedFile::parse(&name, &src, &|f| funcs.contains(f));
+            Template { name, parsed }
+        })
+        .collect()
 }
 
 /// values.yaml as Helm reads it: a map (an empty file is an empty map).
