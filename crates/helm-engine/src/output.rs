@@ -42,26 +42,28 @@ pub fn documents(
     chart: &Chart,
     rendered: Vec<(String, String)>,
 ) -> Result<Vec<Document>, NativeError> {
-    let mut out: Vec<Document> = crds(chart, chart.name());
     let mut rendered = rendered;
     rendered.sort_by(|a, b| a.0.cmp(&b.0));
-    let texts: Vec<(String, String)> = rendered
-        .into_iter()
-        .filter(|(source, text)| {
-            let base = source.rsplit('/').next().unwrap_or_default();
-            !source.ends_with("NOTES.txt") && !base.starts_with('_') && !text.trim().is_empty()
-        })
-        .flat_map(|(source, text)| {
-            split_manifests(&text)
-                .into_iter()
-                .map(move |doc| (source.clone(), doc + "\n"))
-        })
-        .collect();
-    // Parsed in parallel: a big chart renders megabytes of YAML.
-    let parsed: Vec<Result<Parsed, NativeError>> = texts
-        .into_par_iter()
-        .map(|(source, text)| head(source, text))
-        .collect();
+    rendered.retain(|(source, text)| {
+        let base = source.rsplit('/').next().unwrap_or_default();
+        !source.ends_with("NOTES.txt") && !base.starts_with('_') && !text.trim().is_empty()
+    });
+    // A big chart's CRDs are megabytes to copy and its templates render megabytes of YAML
+    // to parse: both at once, and the templates in parallel.
+    let (mut out, parsed): (Vec<Document>, Vec<Result<Parsed, NativeError>>) = rayon::join(
+        || crds(chart, chart.name()),
+        || {
+            rendered
+                .into_par_iter()
+                .flat_map_iter(|(source, text)| {
+                    split_manifests(&text)
+                        .into_iter()
+                        .map(move |doc| (source.clone(), doc))
+                })
+                .map(|(source, text)| head(source, text))
+                .collect()
+        },
+    );
     let mut documents = Vec::with_capacity(parsed.len());
     for doc in parsed {
         documents.push(doc?);
@@ -82,7 +84,7 @@ struct Parsed {
 }
 
 /// Helm's `SplitManifests`: documents separated by `---` lines, each trimmed, empty ones
-/// dropped.
+/// dropped; each is returned as printed, with a line break.
 fn split_manifests(text: &str) -> Vec<String> {
     static SEPARATOR: OnceLock<Regex> = OnceLock::new();
     let separator =
@@ -90,8 +92,14 @@ fn split_manifests(text: &str) -> Vec<String> {
     separator
         .split(text.trim())
         .filter(|d| !d.is_empty())
-        .map(|d| d.trim().to_string())
+        .map(str::trim)
         .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut text = String::with_capacity(d.len() + 1);
+            text.push_str(d);
+            text.push('\n');
+            text
+        })
         .collect()
 }
 
@@ -148,9 +156,13 @@ fn crds(chart: &Chart, full_path: &str) -> Vec<Document> {
                 && [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e))
         })
         .map(|(name, data)| {
-            // Megabytes of CRDs: the line break is room reserved, not a second copy.
+            // Megabytes of CRDs: the line break is room reserved, not a second copy, and
+            // valid text takes the fast validation, not the replacing scan.
             let mut text = String::with_capacity(data.len() + 1);
-            text.push_str(&String::from_utf8_lossy(data));
+            match std::str::from_utf8(data) {
+                Ok(valid) => text.push_str(valid),
+                Err(_) => text.push_str(&String::from_utf8_lossy(data)),
+            }
             text.push('\n');
             Document {
                 source: format!("{full_path}/{name}"),
@@ -173,8 +185,8 @@ mod tests {
     fn splits_like_helm() {
         assert_eq!(
             split_manifests("a: 1\n---\nb: 2\n---\n\n"),
-            vec!["a: 1", "b: 2"]
+            vec!["a: 1\n", "b: 2\n"]
         );
-        assert_eq!(split_manifests("---\na: 1"), vec!["a: 1"]);
+        assert_eq!(split_manifests("---\na: 1"), vec!["a: 1\n"]);
     }
 }
