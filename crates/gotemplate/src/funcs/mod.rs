@@ -21,7 +21,8 @@ pub mod semver;
 mod strings;
 pub mod time;
 
-use std::collections::HashMap;
+// Looked up on every call a template makes: a fast hash, not SipHash.
+use foldhash::HashMap;
 
 pub use dicts::MUTATING;
 
@@ -80,7 +81,7 @@ impl Funcs {
     /// Go's builtins and the Sprig library.
     pub fn sprig() -> Funcs {
         let mut funcs = Funcs {
-            funcs: HashMap::new(),
+            funcs: HashMap::default(),
         };
         funcs.lazy("and");
         funcs.lazy("or");

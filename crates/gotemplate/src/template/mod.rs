@@ -6,7 +6,8 @@ mod lex;
 mod number;
 mod parse;
 
-use std::collections::HashMap;
+// Filled and looked up by name for every template of a chart: a fast hash, not SipHash.
+use foldhash::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -102,7 +103,7 @@ impl ParsedFile {
         has_function: &dyn Fn(&str) -> bool,
     ) -> Result<ParsedFile, TemplateError> {
         let parsed = parse::parse(name, src, has_function)?;
-        let mut defines: HashMap<String, List> = HashMap::new();
+        let mut defines: HashMap<String, List> = HashMap::default();
         for (define, list) in parsed.defines {
             parse::add_define(&mut defines, define, list);
         }

@@ -3,7 +3,7 @@
 //! Mirrors `text/template/parse`: functions must exist at parse time, variables must be
 //! declared before use, `else if`/`else with` chain without extra `end`s.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::TemplateError;
 use super::ast::{Arg, Branch, Command, List, Name, Node, Pipe};
@@ -31,7 +31,7 @@ pub fn parse(
         has_function,
         defines: Vec::new(),
         range_depth: 0,
-        names: HashMap::new(),
+        names: HashMap::default(),
     };
     let root = parser.parse_top()?;
     Ok(Parsed {
