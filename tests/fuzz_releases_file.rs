@@ -293,6 +293,7 @@ fn load(project: &Project, environment: &str) -> Result<config::Spec, ConfigErro
     config::load(&LoadOptions {
         file: Some(project.file.clone()),
         environment: environment.to_string(),
+        sops_binary: "sops".into(),
     })
 }
 

@@ -286,6 +286,7 @@ fn example_cases() -> Vec<Case> {
         let spec = match config::load(&LoadOptions {
             file: Some(root.join("releases")),
             environment: environment.into(),
+            sops_binary: "sops".into(),
         }) {
             Ok(spec) => spec,
             Err(e) => panic!("cannot load the example for {environment}: {e}"),

@@ -87,6 +87,15 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     kustomize_binary: PathBuf,
+    /// What decrypts helmfile `secrets` files (`sops --decrypt`)
+    #[arg(
+        long,
+        global = true,
+        env = "ORCH_SOPS_BINARY",
+        default_value = "sops",
+        value_name = "PATH"
+    )]
+    sops_binary: PathBuf,
     /// Use only charts and repository indexes already in the cache (`orch deps` fills it):
     /// no network
     #[arg(long, global = true)]

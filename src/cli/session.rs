@@ -37,6 +37,7 @@ impl Session {
         let spec = config::load(&LoadOptions {
             file: global.file.clone(),
             environment: global.environment.clone(),
+            sops_binary: global.sops_binary.clone(),
         })?;
         let include_needs = if global.include_transitive_needs {
             IncludeNeeds::Transitive

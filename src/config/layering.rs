@@ -1,5 +1,5 @@
-//! A release's values, layered lowest first: its `values` entries in order, its `set`, then
-//! the command line's `--values` files and `--set` expressions. Chart defaults sit below all
+//! A release's values, layered lowest first: its `values` entries in order, its `secrets`
+//! (decrypted), its `set`, then the command line's `--values` files and `--set` expressions. Chart defaults sit below all
 //! of these and are applied by the renderer.
 
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ impl Overrides {
         for path in values_files {
             let text = source::read_text(path)?;
             let layer: Value = yaml::parse_document(&text, path, 1)?;
-            layers.push(expect_map(layer, path)?);
+            layers.push(values_map(layer, path)?);
         }
         let mut assignments = Vec::new();
         for expression in set_expressions {
@@ -65,6 +65,12 @@ impl Spec {
                     &release.defined_at,
                     release.missing_file_handler,
                     &context,
+                )?,
+                ValuesSource::Secrets(path) => super::secrets::read_secrets_file(
+                    &self.sops_binary,
+                    path,
+                    &release.defined_at,
+                    release.missing_file_handler,
                 )?,
             };
             if let Some(layer) = layer {
@@ -147,19 +153,7 @@ pub fn read_values_file(
     context: &Value,
 ) -> Result<Option<Value>, ConfigError> {
     if !path.exists() {
-        let message = format!("{at}: skipping missing values file {}", path.display());
-        match handler {
-            MissingFileHandler::Error => {
-                return Err(ConfigError::MissingValuesFile {
-                    at: at.clone(),
-                    path: path.to_path_buf(),
-                });
-            }
-            MissingFileHandler::Warn => tracing::warn!("{message}"),
-            MissingFileHandler::Info => tracing::info!("{message}"),
-            MissingFileHandler::Debug => tracing::debug!("{message}"),
-        }
-        return Ok(None);
+        return missing_file(path, at, handler).map(|()| None);
     }
     let text = source::read_text(path)?;
     let text = if source::is_template(path) {
@@ -171,10 +165,33 @@ pub fn read_values_file(
     if value.is_null() {
         return Ok(None);
     }
-    expect_map(value, path).map(Some)
+    values_map(value, path).map(Some)
 }
 
-fn expect_map(value: Value, path: &Path) -> Result<Value, ConfigError> {
+/// A values (or secrets) file that does not exist: an error, or a log line, as `handler`
+/// says.
+pub fn missing_file(
+    path: &Path,
+    at: &Location,
+    handler: MissingFileHandler,
+) -> Result<(), ConfigError> {
+    let message = format!("{at}: skipping missing values file {}", path.display());
+    match handler {
+        MissingFileHandler::Error => {
+            return Err(ConfigError::MissingValuesFile {
+                at: at.clone(),
+                path: path.to_path_buf(),
+            });
+        }
+        MissingFileHandler::Warn => tracing::warn!("{message}"),
+        MissingFileHandler::Info => tracing::info!("{message}"),
+        MissingFileHandler::Debug => tracing::debug!("{message}"),
+    }
+    Ok(())
+}
+
+/// A values file's document: a map (an empty document is an empty map).
+pub fn values_map(value: Value, path: &Path) -> Result<Value, ConfigError> {
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Ok(Value::Object(Map::new())),

@@ -8,6 +8,7 @@ mod error;
 mod gotmpl;
 mod layering;
 mod schema;
+mod secrets;
 mod source;
 mod template;
 pub mod values;
@@ -42,6 +43,8 @@ pub struct LoadOptions {
     /// A releases file or a directory of them; `None` looks for `releases/` then `helmfile.yaml`.
     pub file: Option<PathBuf>,
     pub environment: String,
+    /// What decrypts `secrets` files.
+    pub sops_binary: PathBuf,
 }
 
 /// Everything the releases files say, resolved for one environment.
@@ -50,6 +53,8 @@ pub struct Spec {
     pub releases: Vec<ReleaseSpec>,
     pub repositories: Vec<Repository>,
     templates: Templates,
+    /// What decrypts releases' `secrets` when their values are read.
+    sops_binary: PathBuf,
 }
 
 pub struct Environment {
@@ -172,6 +177,8 @@ pub struct JsonPatch {
 pub enum ValuesSource {
     File(PathBuf),
     Inline(Value),
+    /// A sops-encrypted values file.
+    Secrets(PathBuf),
 }
 
 impl ReleaseSpec {
@@ -260,7 +267,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
     }
 
     let all: Vec<&Part> = parts.iter().collect();
-    let environment = load_environment(&options.environment, &all, &files, &templates)?;
+    let environment = load_environment(options, &all, &files, &templates)?;
 
     let context = template_context(&environment);
     for (file_index, text, first_line) in deferred {
@@ -329,6 +336,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         releases,
         repositories,
         templates,
+        sops_binary: options.sops_binary.clone(),
     })
 }
 
@@ -552,7 +560,7 @@ fn render_state_part(
         )
     };
     let mut so_far: Vec<&Part> = parts.iter().collect();
-    let before = environment_so_far(name, &so_far, files, templates)?;
+    let before = environment_so_far(options, &so_far, files, templates)?;
     let first = go.render(
         path,
         text,
@@ -574,7 +582,7 @@ fn render_state_part(
     let environment = match &declared {
         Some(part) if part.doc.environments.contains_key(name) || !part.doc.values.is_empty() => {
             so_far.push(part);
-            environment_so_far(name, &so_far, files, templates)?
+            environment_so_far(options, &so_far, files, templates)?
         }
         _ => before,
     };
@@ -600,11 +608,12 @@ fn parse_part(
 
 /// Merges the chosen environment's declarations across all files and loads its values.
 fn load_environment(
-    name: &str,
+    options: &LoadOptions,
     parts: &[&Part],
     files: &[PathBuf],
     templates: &Templates,
 ) -> Result<Environment, ConfigError> {
+    let name = options.environment.as_str();
     let declarations: Vec<(&Part, &schema::EnvironmentDoc)> = parts
         .iter()
         .filter_map(|part| part.doc.environments.get(name).map(|env| (*part, env)))
@@ -639,6 +648,15 @@ fn load_environment(
             .unwrap_or_default();
         let entries = &declaration.values;
         merge_values_entries(&mut environment, entries, part, files, templates, handler)?;
+        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
+        let at = Location::new(&files[part.file], part.first_line, 0);
+        for file in &declaration.secrets {
+            let path = source::join(base_dir, file);
+            let decrypted = secrets::read_secrets_file(&options.sops_binary, &path, &at, handler)?;
+            if let Some(layer) = decrypted {
+                values::merge(&mut environment.values, layer);
+            }
+        }
         if declaration.kube_context.is_some() {
             environment
                 .kube_context
@@ -681,14 +699,14 @@ fn merge_values_entries(
 /// The environment as the parts read so far declare it; one they do not declare yet has
 /// no values (a later part may declare it).
 fn environment_so_far(
-    name: &str,
+    options: &LoadOptions,
     parts: &[&Part],
     files: &[PathBuf],
     templates: &Templates,
 ) -> Result<Environment, ConfigError> {
-    match load_environment(name, parts, files, templates) {
+    match load_environment(options, parts, files, templates) {
         Err(ConfigError::UnknownEnvironment { .. }) => Ok(Environment {
-            name: name.to_string(),
+            name: options.environment.clone(),
             values: Value::Object(Map::new()),
             kube_context: None,
         }),
@@ -775,7 +793,8 @@ fn render_release_fields(
         || doc
             .values
             .iter()
-            .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)));
+            .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)))
+        || doc.secrets.iter().any(|path| templated(path));
     if !any_templated {
         return Ok(doc);
     }
@@ -816,18 +835,25 @@ fn render_release_fields(
                 inline => Ok(inline.clone()),
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
+        let secrets = doc
+            .secrets
+            .iter()
+            .map(|path| render(path))
+            .collect::<Result<Vec<_>, ConfigError>>()?;
         let settled = name == doc.name
             && chart == doc.chart
             && namespace == doc.namespace
             && version == doc.version
             && labels == doc.labels
-            && values == doc.values;
+            && values == doc.values
+            && secrets == doc.secrets;
         doc.name = name;
         doc.chart = chart;
         doc.namespace = namespace;
         doc.version = version;
         doc.labels = labels;
         doc.values = values;
+        doc.secrets = secrets;
         if settled {
             return Ok(doc);
         }
@@ -986,6 +1012,11 @@ fn resolve_release(
                 ValuesEntry::File(file) => ValuesSource::File(source::join(base_dir, &file)),
                 ValuesEntry::Inline(inline) => ValuesSource::Inline(inline),
             })
+            .chain(
+                doc.secrets
+                    .iter()
+                    .map(|file| ValuesSource::Secrets(source::join(base_dir, file))),
+            )
             .collect(),
         set,
         api_versions: settings.api_versions.clone(),

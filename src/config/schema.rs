@@ -45,6 +45,9 @@ pub struct FileDoc {
 pub struct EnvironmentDoc {
     #[serde(default)]
     pub values: Vec<ValuesEntry>,
+    /// sops-encrypted values files, merged over `values`.
+    #[serde(default)]
+    pub secrets: Vec<String>,
     pub kube_context: Option<String>,
     pub missing_file_handler: Option<MissingFileHandler>,
 }
@@ -59,6 +62,10 @@ pub struct ReleaseDoc {
     pub version: Option<String>,
     #[serde(default)]
     pub values: Vec<ValuesEntry>,
+    /// sops-encrypted values files, layered after `values` and before `set`, as helmfile
+    /// passes them to helm.
+    #[serde(default)]
+    pub secrets: Vec<String>,
     #[serde(default)]
     pub set: Vec<SetDoc>,
     #[serde(default, deserialize_with = "scalar_texts")]

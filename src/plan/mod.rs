@@ -176,6 +176,7 @@ mod tests {
         load(&LoadOptions {
             file: Some(file),
             environment: "default".into(),
+            sops_binary: "sops".into(),
         })
         .unwrap()
     }
@@ -338,6 +339,7 @@ mod tests {
             let spec = load(&LoadOptions {
                 file: Some(file),
                 environment: "default".into(),
+                sops_binary: "sops".into(),
             })
             .unwrap();
             Plan::new(&spec, &SelectOptions::default())
