@@ -313,7 +313,16 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
             let doc =
-                render_release_fields(doc, &at, &settings[part.owner], &environment, &templates)?;
+                render_release_fields(doc, &at, &settings[part.owner], &environment, &templates)
+                    .and_then(|doc| {
+                        expand_values_template(
+                            doc,
+                            &at,
+                            &settings[part.owner],
+                            &environment,
+                            &templates,
+                        )
+                    })?;
             releases.push(resolve_release(
                 doc,
                 at,
@@ -799,17 +808,7 @@ fn render_release_fields(
         return Ok(doc);
     }
     for _ in 0..MAX_ROUNDS {
-        let mut labels = settings.common_labels.clone();
-        labels.extend(doc.labels.clone());
-        let mut context = template_context(environment);
-        context["release"] = json!({
-            "name": doc.name,
-            "namespace": doc.namespace.clone().unwrap_or_default(),
-            "labels": labels,
-            "chart": doc.chart,
-            "kubeContext": doc.kube_context.clone().unwrap_or_default(),
-        });
-        let data = gotmpl::data_of(&context);
+        let data = release_data(&doc, settings, environment);
         let render = |text: &str| -> Result<String, ConfigError> {
             if !templated(text) {
                 return Ok(text.to_string());
@@ -865,6 +864,58 @@ fn render_release_fields(
             doc.name
         ),
     })
+}
+
+/// What a release's fields are rendered with in helmfile's release pass: the state's data
+/// and `.Release`.
+fn release_data(doc: &ReleaseDoc, settings: &FileSettings, environment: &Environment) -> Value {
+    let mut labels = settings.common_labels.clone();
+    labels.extend(doc.labels.clone());
+    let mut context = template_context(environment);
+    context["release"] = json!({
+        "name": doc.name,
+        "namespace": doc.namespace.clone().unwrap_or_default(),
+        "labels": labels,
+        "chart": doc.chart,
+        "kubeContext": doc.kube_context.clone().unwrap_or_default(),
+    });
+    gotmpl::data_of(&context)
+}
+
+/// helmfile's `valuesTemplate`: values entries rendered, once the release's own fields are
+/// final, with its data (an inline map as the YAML text of it), and put before `values`.
+fn expand_values_template(
+    mut doc: ReleaseDoc,
+    at: &Location,
+    settings: &FileSettings,
+    environment: &Environment,
+    templates: &Templates,
+) -> Result<ReleaseDoc, ConfigError> {
+    if doc.values_template.is_empty() {
+        return Ok(doc);
+    }
+    let data = release_data(&doc, settings, environment);
+    let render = |text: &str| {
+        templates
+            .go()
+            .render(&at.file, text, at.line, &data, Pass::Final)
+    };
+    let mut entries = Vec::new();
+    for entry in std::mem::take(&mut doc.values_template) {
+        entries.push(match entry {
+            ValuesEntry::File(path) => ValuesEntry::File(render(&path)?),
+            ValuesEntry::Inline(inline) => {
+                let text = serde_yaml_ng::to_string(&inline).map_err(|e| ConfigError::Invalid {
+                    at: at.clone(),
+                    message: format!("valuesTemplate: {e}"),
+                })?;
+                ValuesEntry::Inline(yaml::parse_document(&render(&text)?, &at.file, at.line)?)
+            }
+        });
+    }
+    entries.append(&mut doc.values);
+    doc.values = entries;
+    Ok(doc)
 }
 
 fn resolve_release(

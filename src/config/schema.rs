@@ -62,6 +62,9 @@ pub struct ReleaseDoc {
     pub version: Option<String>,
     #[serde(default)]
     pub values: Vec<ValuesEntry>,
+    /// Values entries rendered with the release's own data, layered before `values`.
+    #[serde(default)]
+    pub values_template: Vec<ValuesEntry>,
     /// sops-encrypted values files, layered after `values` and before `set`, as helmfile
     /// passes them to helm.
     #[serde(default)]
