@@ -436,8 +436,9 @@ fn load_state_file(
             // Pushed before its sub-helmfiles are read (they see its environments), moved
             // after them: helmfile lists a sub-helmfile's releases first.
             let position = parts.len();
+            let handler = part.doc.missing_file_handler;
             parts.push(part);
-            for sub in sub_helmfiles(&helmfiles, base_dir, &path, &at)? {
+            for sub in sub_helmfiles(&helmfiles, base_dir, &path, &at, handler)? {
                 if depth >= MAX_BASES_DEPTH {
                     return Err(ConfigError::Invalid {
                         at,
@@ -460,12 +461,14 @@ fn load_state_file(
 }
 
 /// The state files a `helmfiles` list names, globs expanded (in name order) relative to
-/// the naming file's directory.
+/// the naming file's directory. A pattern that matches nothing is skipped with a warning,
+/// as in helmfile, unless the state's `missingFileHandler` is `Error`.
 fn sub_helmfiles(
     entries: &[schema::SubHelmfileDoc],
     base_dir: &Path,
     file: &Path,
     at: &Location,
+    handler: Option<MissingFileHandler>,
 ) -> Result<Vec<PathBuf>, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
         at: at.clone(),
@@ -504,10 +507,12 @@ fn sub_helmfiles(
             .collect();
         matches.sort();
         if matches.is_empty() {
-            return Err(invalid(format!(
-                "helmfiles: no file matches {}",
-                pattern.display()
-            )));
+            let message = format!("helmfiles: no file matches {}", pattern.display());
+            if handler == Some(MissingFileHandler::Error) {
+                return Err(invalid(message));
+            }
+            tracing::warn!("{at}: {message}");
+            continue;
         }
         for matched in matches {
             // A directory is a helmfile.d: its state files, as a releases directory.
@@ -738,6 +743,9 @@ fn template_context(environment: &Environment) -> Value {
 #[derive(Default)]
 struct FileSettings {
     helm_defaults: HelmDefaultsDoc,
+    /// The state's top-level `namespace` and `kubeContext`: they override the releases'.
+    namespace: Option<String>,
+    kube_context: Option<String>,
     common_labels: BTreeMap<String, String>,
     missing_file_handler: MissingFileHandler,
     api_versions: Vec<String>,
@@ -768,6 +776,12 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
         }
         if s.helm_defaults.kube_context.is_none() {
             s.helm_defaults.kube_context.clone_from(&doc.context);
+        }
+        if doc.namespace.is_some() {
+            s.namespace.clone_from(&doc.namespace);
+        }
+        if doc.kube_context.is_some() {
+            s.kube_context.clone_from(&doc.kube_context);
         }
         s.common_labels.extend(doc.common_labels.clone());
         if let Some(handler) = doc.missing_file_handler {
@@ -933,7 +947,11 @@ fn resolve_release(
         .map_err(|why| invalid(format!("release name `{}` {why}", shorten(&doc.name))))?;
     check_helm_flags(&doc, &settings.helm_defaults)
         .map_err(|why| invalid(format!("release `{}`: {why}", doc.name)))?;
-    let namespace = doc.namespace.unwrap_or_else(|| "default".to_string());
+    let namespace = settings
+        .namespace
+        .clone()
+        .or(doc.namespace)
+        .unwrap_or_else(|| "default".to_string());
     check_name(&namespace, 63, false)
         .map_err(|why| invalid(format!("namespace `{}` {why}", shorten(&namespace))))?;
     if doc.chart.trim().is_empty() {
@@ -1036,8 +1054,10 @@ fn resolve_release(
             namespace,
             name: doc.name,
         },
-        kube_context: doc
+        kube_context: settings
             .kube_context
+            .clone()
+            .or(doc.kube_context)
             .or_else(|| defaults.kube_context.clone())
             .or_else(|| environment.kube_context.clone()),
         chart: doc.chart,

@@ -22,6 +22,10 @@ pub struct FileDoc {
     pub values: Vec<ValuesEntry>,
     /// helmfile's old name of `helmDefaults.kubeContext`, which wins over it.
     pub context: Option<String>,
+    /// The namespace of every release of this state file, whatever the release says.
+    pub namespace: Option<String>,
+    /// The kube context of every release of this state file, whatever the release says.
+    pub kube_context: Option<String>,
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentDoc>,
     #[serde(default)]
