@@ -584,3 +584,68 @@ async fn a_failing_presync_hook_fails_its_release_before_anything_is_written() {
     assert!(records(&ns.client(), ns.name(), "web").await.is_empty());
     assert!(config_map(&ns, "web-config").await.is_none());
 }
+
+#[tokio::test]
+async fn history_max_keeps_that_many_revision_records_and_the_deployed_one() {
+    let ns = TestNamespace::new("history").await;
+    let release = |greeting: &str| {
+        format!(
+            "helmDefaults:\n  historyMax: 2\n{}",
+            releases(
+                ns.name(),
+                &[(
+                    "web",
+                    &format!("set:\n  - {{name: config.greeting, value: {greeting}}}")
+                )]
+            )
+            .replacen("helmDefaults:\n", "", 1)
+        )
+    };
+    let project = Project::new(&release("one"));
+    for greeting in ["one", "two", "three"] {
+        project.write("helmfile.yaml", &release(greeting));
+        project.orch(&["sync"]).expect(0);
+    }
+    let kept: Vec<(u32, Status)> = records(&ns.client(), ns.name(), "web")
+        .await
+        .iter()
+        .map(|r| (r.version, r.info.status))
+        .collect();
+    assert_eq!(kept, [(2, Status::Superseded), (3, Status::Deployed)]);
+}
+
+#[tokio::test]
+async fn sync_args_force_conflicts_take_fields_another_manager_owns() {
+    let ns = TestNamespace::new("syncargs").await;
+    let other = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config"},
+        "data": {"greeting": "from-the-other-tool"}
+    });
+    ns.api::<ConfigMap>()
+        .patch(
+            "web-config",
+            &kube::api::PatchParams::apply("other-tool"),
+            &kube::api::Patch::Apply(&other),
+        )
+        .await
+        .unwrap();
+    let text = releases(ns.name(), &[("web", "")]).replacen(
+        "helmDefaults:\n",
+        "helmDefaults:\n  syncArgs: [--force-conflicts]\n",
+        1,
+    );
+    let project = Project::new(&text);
+    // The review shows what the sync takes, rather than the conflict.
+    let diff = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+    assert!(
+        diff.stdout.contains("from-the-other-tool"),
+        "{}",
+        diff.stdout
+    );
+    project.orch(&["sync"]).expect(0);
+    assert_eq!(
+        config_map(&ns, "web-config").await.unwrap().data.unwrap()["greeting"],
+        "hello"
+    );
+}

@@ -250,9 +250,10 @@ impl Session {
                         .iter()
                         .find(|r| r.index == index)
                         .map(|r| r.manifests.as_slice());
-                    let id = &self.spec.releases[index].id;
+                    let release = &self.spec.releases[index];
+                    let id = &release.id;
                     async move {
-                        diff_release(cluster, id, manifests, context)
+                        diff_release(cluster, id, manifests, context, release.force_conflicts)
                             .await
                             .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
                     }

@@ -94,6 +94,11 @@ pub struct ReleaseSpec {
     pub wait: bool,
     pub timeout: Duration,
     pub atomic: bool,
+    /// How many revision records to keep (helm's --history-max); 0 keeps them all.
+    pub history_max: usize,
+    /// Sync takes fields other field managers own (helmDefaults.syncArgs
+    /// `--force-conflicts`), as `orch sync --force-conflicts` does for every release.
+    pub force_conflicts: bool,
     pub values: Vec<ValuesSource>,
     pub set: Vec<Assignment>,
     pub api_versions: Vec<String>,
@@ -773,6 +778,7 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.skip_deps = d.skip_deps.or(h.skip_deps);
             h.history_max = d.history_max.or(h.history_max);
             h.args = d.args.clone().or(h.args.take());
+            h.sync_args = d.sync_args.clone().or(h.sync_args.take());
         }
         if s.helm_defaults.kube_context.is_none() {
             s.helm_defaults.kube_context.clone_from(&doc.context);
@@ -1076,6 +1082,15 @@ fn resolve_release(
             .or(defaults.timeout)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
+        force_conflicts: defaults
+            .sync_args
+            .iter()
+            .flatten()
+            .any(|arg| arg == "--force-conflicts"),
+        history_max: doc
+            .history_max
+            .or(defaults.history_max)
+            .map_or(0, |max| usize::try_from(max).unwrap_or(usize::MAX)),
         values: doc
             .values
             .into_iter()
@@ -1142,13 +1157,19 @@ fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), 
                 .into(),
         );
     }
-    if let Some(max) = defaults.history_max.filter(|&max| max != 0) {
-        return Err(format!(
-            "`historyMax: {max}` is not supported yet: orch keeps every revision record (historyMax: 0)"
-        ));
-    }
     if defaults.args.as_ref().is_some_and(|args| !args.is_empty()) {
         return Err("`helmDefaults.args`: orch runs no helm command to pass them to".into());
+    }
+    // helm 4's server-side apply flag is what orch's sync --force-conflicts does.
+    if let Some(arg) = defaults
+        .sync_args
+        .iter()
+        .flatten()
+        .find(|arg| *arg != "--force-conflicts")
+    {
+        return Err(format!(
+            "`helmDefaults.syncArgs`: `{arg}`: orch runs no helm command; of helm's flags only --force-conflicts has a meaning for its sync"
+        ));
     }
     Ok(())
 }

@@ -93,6 +93,7 @@ pub struct ReleaseDoc {
     pub cleanup_on_fail: Option<bool>,
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
+    pub history_max: Option<u64>,
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
     #[serde(default)]
     pub json_patches: Vec<JsonPatchDoc>,
@@ -149,6 +150,8 @@ pub struct HelmDefaultsDoc {
     pub history_max: Option<u64>,
     /// Extra arguments for every helm command helmfile runs.
     pub args: Option<Vec<String>>,
+    /// Extra arguments for `helm upgrade`: orch has a meaning for `--force-conflicts` only.
+    pub sync_args: Option<Vec<String>>,
 }
 
 /// A `helmfiles` entry: a path or glob, or that with what the sub-helmfile is given.

@@ -140,11 +140,14 @@ fn defined_in(
 /// The review of one release: its objects against the live ones, objects its last deployed
 /// revision had that it no longer renders (removals), and the hooks an upgrade would run.
 /// With `rendered` absent (`installed: false`) everything deployed is a removal.
+/// `force_conflicts`: the release's sync takes fields from other managers, so its review
+/// shows that.
 pub async fn diff_release(
     cluster: &Cluster,
     id: &crate::config::ReleaseId,
     rendered: Option<&[Manifest]>,
     context: usize,
+    force_conflicts: bool,
 ) -> Result<diff::ReleaseDiff, super::SyncError> {
     let (hooks, objects) = match rendered {
         Some(manifests) => super::hooks::split_hooks(manifests)?,
@@ -152,7 +155,7 @@ pub async fn diff_release(
     };
     let history = super::history::load(cluster, id).await?;
     let owned = owned(crate::record::deployed(&history), &id.namespace);
-    let live = compare(cluster, &id.namespace, &objects, false, &owned).await?;
+    let live = compare(cluster, &id.namespace, &objects, force_conflicts, &owned).await?;
     let mut diffs: Vec<ObjectDiff> = live.iter().map(|object| object.diff(context)).collect();
     if let Some(deployed) = crate::record::deployed(&history) {
         let rendered_keys: std::collections::HashSet<_> = objects

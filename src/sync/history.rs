@@ -155,6 +155,34 @@ pub async fn save(cluster: &Cluster, record: &ReleaseRecord) -> Result<(), SyncE
     Ok(())
 }
 
+/// Makes room for one more revision under a limit of `max` records (historyMax; 0 keeps
+/// them all), as Helm's storage does before it creates one: the least recent go, except
+/// the last deployed revision, which a rollback needs.
+pub async fn make_room(
+    cluster: &Cluster,
+    history: &[ReleaseRecord],
+    max: usize,
+) -> Result<(), SyncError> {
+    let stale = least_recent(history, max);
+    delete_all(cluster, &stale).await
+}
+
+/// The records, oldest first, to delete so that `history` has room for one more under
+/// `max`, the last deployed one kept.
+fn least_recent(history: &[ReleaseRecord], max: usize) -> Vec<ReleaseRecord> {
+    let keep = max.saturating_sub(1);
+    if max == 0 || history.len() <= keep {
+        return Vec::new();
+    }
+    let deployed = record::deployed(history).map(|d| d.version);
+    history
+        .iter()
+        .filter(|r| Some(r.version) != deployed)
+        .take(history.len() - keep)
+        .cloned()
+        .collect()
+}
+
 /// Removes every revision, as `helm uninstall` does.
 pub async fn delete_all(cluster: &Cluster, records: &[ReleaseRecord]) -> Result<(), SyncError> {
     for record in records {
@@ -177,4 +205,46 @@ async fn secret(
     let secret = record::to_secret(record);
     let target = cluster.target(&secret, &record.namespace).await?;
     Ok((target, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::least_recent;
+    use crate::record::{ReleaseRecord, Revision, Status};
+
+    /// Revisions 1..=statuses.len() with these statuses, oldest first.
+    fn history(statuses: &[Status]) -> Vec<ReleaseRecord> {
+        let mut records: Vec<ReleaseRecord> = Vec::new();
+        for status in statuses {
+            let mut record =
+                ReleaseRecord::pending(Revision::default(), &records, Timestamp::UNIX_EPOCH);
+            record.finish(*status, "");
+            records.push(record);
+        }
+        records
+    }
+
+    fn versions(records: &[ReleaseRecord]) -> Vec<u32> {
+        records.iter().map(|r| r.version).collect()
+    }
+
+    #[test]
+    fn room_for_one_more_under_the_limit_keeps_the_newest() {
+        use Status::{Deployed, Superseded};
+        let all = history(&[Superseded, Superseded, Superseded, Deployed]);
+        assert_eq!(versions(&least_recent(&all, 2)), vec![1, 2, 3]);
+        assert_eq!(versions(&least_recent(&all, 3)), vec![1, 2]);
+        assert!(least_recent(&all, 5).is_empty());
+        assert!(least_recent(&all, 0).is_empty(), "0 keeps every record");
+    }
+
+    #[test]
+    fn the_last_deployed_revision_is_never_removed() {
+        use Status::{Deployed, Failed, Superseded};
+        let all = history(&[Superseded, Deployed, Failed, Failed]);
+        // Room for one under 2: one record stays, and it is the deployed one.
+        assert_eq!(versions(&least_recent(&all, 2)), vec![1, 3, 4]);
+    }
 }

@@ -82,7 +82,7 @@ pub async fn prepare(
                 cluster,
                 &id.namespace,
                 &objects,
-                options.force_conflicts,
+                options.force_conflicts || work.release.force_conflicts,
                 &owned,
             )
             .await?;
@@ -156,6 +156,7 @@ async fn install_or_upgrade(
     };
     let mut record = ReleaseRecord::pending(revision, &history, Timestamp::now());
     let installing = record.info.status == Status::PendingInstall;
+    history::make_room(cluster, &history, release.history_max).await?;
     history::create(cluster, &record).await?;
 
     let steps = Steps {
@@ -314,6 +315,7 @@ impl Steps<'_> {
             stream::iter(wave.iter().copied())
                 .map(|manifest| {
                     let force = self.options.force_conflicts
+                        || self.release.force_conflicts
                         || manifest
                             .key(namespace)
                             .is_some_and(|key| owned.contains(&key));
@@ -436,6 +438,7 @@ impl Steps<'_> {
             Status::Deployed,
             format!("Rollback to {}", deployed.version),
         );
+        history::make_room(self.cluster, &all, self.release.history_max).await?;
         history::create(self.cluster, &record).await?;
         let mut superseded = deployed.clone();
         superseded.supersede();

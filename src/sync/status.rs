@@ -45,6 +45,7 @@ pub async fn release_status(
     cluster: &Cluster,
     id: &ReleaseId,
     rendered: Option<&[Manifest]>,
+    force_conflicts: bool,
 ) -> Result<ReleaseStatus, SyncError> {
     let records = history::load(cluster, id).await?;
     let latest = record::latest(&records);
@@ -64,7 +65,9 @@ pub async fn release_status(
                 .is_some_and(|object| readiness(object) == Readiness::Ready)
         })
         .count();
-    let drift = diff_release(cluster, id, rendered, 0).await?.has_changes();
+    let drift = diff_release(cluster, id, rendered, 0, force_conflicts)
+        .await?
+        .has_changes();
     Ok(ReleaseStatus {
         release: id.to_string(),
         revision: latest.map(|r| r.version),

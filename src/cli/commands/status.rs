@@ -38,10 +38,11 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
                     .iter()
                     .find(|r| r.index == index)
                     .map(|r| r.manifests.as_slice());
-                let id = &session.spec.releases[index].id;
+                let release = &session.spec.releases[index];
+                let id = &release.id;
                 let cluster = &cluster;
                 async move {
-                    release_status(cluster, id, manifests)
+                    release_status(cluster, id, manifests, release.force_conflicts)
                         .await
                         .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
                 }
