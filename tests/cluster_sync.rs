@@ -649,3 +649,33 @@ async fn sync_args_force_conflicts_take_fields_another_manager_owns() {
         "hello"
     );
 }
+
+#[tokio::test]
+async fn disable_validation_reviews_a_kind_not_served_yet_as_new() {
+    let ns = TestNamespace::new("novalidate").await;
+    let release = |flag: &str| {
+        format!(
+            "releases:\n  - name: widgets\n    namespace: {}\n    chart: ./widgets\n{flag}",
+            ns.name()
+        )
+    };
+    let project = Project::new(&release(""));
+    project.write(
+        "widgets/Chart.yaml",
+        "apiVersion: v2\nname: widgets\nversion: 0.1.0\n",
+    );
+    // Its CRD would come with another release, not synced yet.
+    project.write(
+        "widgets/templates/widget.yaml",
+        "apiVersion: example.orch.dev/v1\nkind: Widget\nmetadata:\n  name: first\nspec:\n  size: 3\n",
+    );
+    let refused = project.orch(&["diff"]).expect(1);
+    assert!(refused.stderr.contains("Widget"), "{}", refused.stderr);
+    project.write("helmfile.yaml", &release("    disableValidation: true\n"));
+    let review = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+    assert!(
+        review.stdout.contains("Widget") && review.stdout.contains("first"),
+        "{}",
+        review.stdout
+    );
+}

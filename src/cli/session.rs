@@ -253,7 +253,7 @@ impl Session {
                     let release = &self.spec.releases[index];
                     let id = &release.id;
                     async move {
-                        diff_release(cluster, id, manifests, context, release.force_conflicts)
+                        diff_release(cluster, release, manifests, context)
                             .await
                             .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
                     }

@@ -217,6 +217,27 @@ impl Cluster {
         })
     }
 
+    /// The address of an object whose kind the cluster does not serve, to show it in a
+    /// review: Kubernetes' usual plural of the kind, in its namespace (or the release's).
+    /// Nothing is ever sent to it.
+    pub fn target_unserved(&self, object: &Value, default_namespace: &str) -> Option<Target> {
+        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
+        let (group, version) = match text("/apiVersion")?.rsplit_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", text("/apiVersion")?),
+        };
+        let gvk = kube::core::GroupVersionKind::gvk(group, version, text("/kind")?);
+        Some(Target {
+            resource: ApiResource::from_gvk(&gvk),
+            namespace: Some(
+                text("/metadata/namespace")
+                    .unwrap_or(default_namespace)
+                    .to_string(),
+            ),
+            name: text("/metadata/name")?.to_string(),
+        })
+    }
+
     fn api(&self, target: &Target) -> Api<DynamicObject> {
         match &target.namespace {
             Some(namespace) => {

@@ -96,6 +96,9 @@ pub struct ReleaseSpec {
     pub atomic: bool,
     /// How many revision records to keep (helm's --history-max); 0 keeps them all.
     pub history_max: usize,
+    /// A review shows objects of kinds the cluster does not serve yet as new, instead of
+    /// failing (helmfile's `disableValidation`, helm-diff's --disable-validation).
+    pub disable_validation: bool,
     /// Sync takes fields other field managers own (helmDefaults.syncArgs
     /// `--force-conflicts`), as `orch sync --force-conflicts` does for every release.
     pub force_conflicts: bool,
@@ -777,6 +780,10 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.wait_for_jobs = d.wait_for_jobs.or(h.wait_for_jobs);
             h.skip_deps = d.skip_deps.or(h.skip_deps);
             h.history_max = d.history_max.or(h.history_max);
+            h.disable_validation = d.disable_validation.or(h.disable_validation);
+            h.disable_openapi_validation = d
+                .disable_openapi_validation
+                .or(h.disable_openapi_validation);
             h.args = d.args.clone().or(h.args.take());
             h.sync_args = d.sync_args.clone().or(h.sync_args.take());
         }
@@ -1082,6 +1089,11 @@ fn resolve_release(
             .or(defaults.timeout)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
+        disable_validation: doc.disable_validation.or(defaults.disable_validation) == Some(true)
+            || doc
+                .disable_openapi_validation
+                .or(defaults.disable_openapi_validation)
+                == Some(true),
         force_conflicts: defaults
             .sync_args
             .iter()

@@ -94,6 +94,12 @@ pub struct ReleaseDoc {
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
     pub history_max: Option<u64>,
+    /// helm-diff's --disable-validation (and helm's --disable-openapi-validation, which
+    /// means the same to orch): a review does not fail on kinds the cluster does not serve
+    /// yet.
+    pub disable_validation: Option<bool>,
+    #[serde(rename = "disableOpenAPIValidation")]
+    pub disable_openapi_validation: Option<bool>,
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
     #[serde(default)]
     pub json_patches: Vec<JsonPatchDoc>,
@@ -148,6 +154,9 @@ pub struct HelmDefaultsDoc {
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
     pub history_max: Option<u64>,
+    pub disable_validation: Option<bool>,
+    #[serde(rename = "disableOpenAPIValidation")]
+    pub disable_openapi_validation: Option<bool>,
     /// Extra arguments for every helm command helmfile runs.
     pub args: Option<Vec<String>>,
     /// Extra arguments for `helm upgrade`: orch has a meaning for `--force-conflicts` only.

@@ -8,6 +8,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError, Target};
+use crate::config::ReleaseSpec;
 use crate::diff::{self, ObjectDiff, ObjectId};
 use crate::render::{Manifest, ObjectKey, manifest};
 
@@ -66,13 +67,16 @@ pub fn owned(
 
 /// Dry-runs and reads every manifest of a release in `namespace`, in parallel; objects in
 /// `owned`, or all with `force_conflicts`, are dry-run with force as sync applies them.
+/// With the release's `disableValidation`, an object whose kind the cluster does not serve
+/// yet (its CRD comes with another release) is shown as new instead of failing the review.
 pub async fn compare<'m>(
     cluster: &Cluster,
-    namespace: &str,
+    release: &ReleaseSpec,
     manifests: &[&'m Manifest],
     force_conflicts: bool,
     owned: &HashSet<ObjectKey>,
 ) -> Result<Vec<LiveObject<'m>>, ClusterError> {
+    let namespace = release.id.namespace.as_str();
     let namespace_exists = cluster.namespace_exists(namespace).await?;
     stream::iter(manifests.iter().copied())
         .map(|manifest| async move {
@@ -85,6 +89,22 @@ pub async fn compare<'m>(
                     if let Some(target) = defined_in(cluster, manifest, manifests, namespace) =>
                 {
                     // A custom resource of a CRD this release brings: new by definition.
+                    let mut desired = manifest.object.clone();
+                    if let Some(namespace) = target.namespace() {
+                        desired["metadata"]["namespace"] = Value::String(namespace.to_string());
+                    }
+                    return Ok(LiveObject {
+                        manifest,
+                        target,
+                        desired,
+                        live: None,
+                    });
+                }
+                Err(ClusterError::UnknownKind { .. })
+                    if release.disable_validation
+                        && let Some(target) =
+                            cluster.target_unserved(&manifest.object, namespace) =>
+                {
                     let mut desired = manifest.object.clone();
                     if let Some(namespace) = target.namespace() {
                         desired["metadata"]["namespace"] = Value::String(namespace.to_string());
@@ -144,18 +164,18 @@ fn defined_in(
 /// shows that.
 pub async fn diff_release(
     cluster: &Cluster,
-    id: &crate::config::ReleaseId,
+    release: &ReleaseSpec,
     rendered: Option<&[Manifest]>,
     context: usize,
-    force_conflicts: bool,
 ) -> Result<diff::ReleaseDiff, super::SyncError> {
+    let id = &release.id;
     let (hooks, objects) = match rendered {
         Some(manifests) => super::hooks::split_hooks(manifests)?,
         None => (Vec::new(), Vec::new()),
     };
     let history = super::history::load(cluster, id).await?;
     let owned = owned(crate::record::deployed(&history), &id.namespace);
-    let live = compare(cluster, &id.namespace, &objects, force_conflicts, &owned).await?;
+    let live = compare(cluster, release, &objects, release.force_conflicts, &owned).await?;
     let mut diffs: Vec<ObjectDiff> = live.iter().map(|object| object.diff(context)).collect();
     if let Some(deployed) = crate::record::deployed(&history) {
         let rendered_keys: std::collections::HashSet<_> = objects

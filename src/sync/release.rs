@@ -80,7 +80,7 @@ pub async fn prepare(
             let owned = owned(record::deployed(&history), &id.namespace);
             let live = compare(
                 cluster,
-                &id.namespace,
+                work.release,
                 &objects,
                 options.force_conflicts || work.release.force_conflicts,
                 &owned,

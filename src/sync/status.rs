@@ -4,7 +4,7 @@
 use futures::future::try_join_all;
 
 use crate::cluster::Cluster;
-use crate::config::ReleaseId;
+use crate::config::{ReleaseId, ReleaseSpec};
 use crate::record;
 use crate::render::{Manifest, manifest};
 
@@ -43,10 +43,10 @@ pub async fn deployed_revision(cluster: &Cluster, id: &ReleaseId) -> Result<Depl
 
 pub async fn release_status(
     cluster: &Cluster,
-    id: &ReleaseId,
+    release: &ReleaseSpec,
     rendered: Option<&[Manifest]>,
-    force_conflicts: bool,
 ) -> Result<ReleaseStatus, SyncError> {
+    let id = &release.id;
     let records = history::load(cluster, id).await?;
     let latest = record::latest(&records);
     let objects = record::deployed(&records)
@@ -65,7 +65,7 @@ pub async fn release_status(
                 .is_some_and(|object| readiness(object) == Readiness::Ready)
         })
         .count();
-    let drift = diff_release(cluster, id, rendered, 0, force_conflicts)
+    let drift = diff_release(cluster, release, rendered, 0)
         .await?
         .has_changes();
     Ok(ReleaseStatus {

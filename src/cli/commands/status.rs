@@ -42,7 +42,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
                 let id = &release.id;
                 let cluster = &cluster;
                 async move {
-                    release_status(cluster, id, manifests, release.force_conflicts)
+                    release_status(cluster, release, manifests)
                         .await
                         .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
                 }
