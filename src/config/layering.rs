@@ -1,5 +1,6 @@
 //! A release's values, layered lowest first: its `values` entries in order, its `secrets`
-//! (decrypted), its `set`, then the command line's `--values` files and `--set` expressions. Chart defaults sit below all
+//! (decrypted), its `set` (files' texts last), then the command line's `--values` files and
+//! `--set` expressions. Chart defaults sit below all
 //! of these and are applied by the renderer.
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,20 @@ impl Spec {
             }
         }
         for assignment in &release.set {
+            assignment.apply(&mut merged);
+        }
+        for (path, file) in &release.set_files {
+            if !file.exists() {
+                return Err(ConfigError::MissingValuesFile {
+                    at: release.defined_at.clone(),
+                    path: file.clone(),
+                });
+            }
+            let text = source::read_text(file)?;
+            let assignment = Assignment {
+                path: path.clone(),
+                value: Value::String(text),
+            };
             assignment.apply(&mut merged);
         }
         for layer in &overrides.layers {

@@ -104,6 +104,9 @@ pub struct ReleaseSpec {
     pub force_conflicts: bool,
     pub values: Vec<ValuesSource>,
     pub set: Vec<Assignment>,
+    /// `set` entries of a file's text (helm's --set-file), applied after the others as helm
+    /// does; the file is read with the values.
+    pub set_files: Vec<(Vec<values::PathStep>, PathBuf)>,
     pub api_versions: Vec<String>,
     pub kube_version: Option<String>,
     pub missing_file_handler: MissingFileHandler,
@@ -993,35 +996,43 @@ fn resolve_release(
             }
         },
     };
-    let set = doc
-        .set
-        .iter()
-        .map(|entry| {
-            let path = values::parse_path(&entry.name)
-                .map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
-            let value = match (&entry.value, &entry.values) {
-                (_, Some(list)) => Value::Array(
-                    list.iter()
-                        .map(|v| values::typed_value(&values::scalar_text(v)))
-                        .collect(),
-                ),
-                (Some(Value::Array(_) | Value::Object(_)), None) => {
-                    return Err(invalid(format!(
-                        "set `{}`: `value` must be a scalar; use `values` for a list",
-                        entry.name
-                    )));
-                }
-                (Some(value), None) => values::typed_value(&values::scalar_text(value)),
-                (None, None) => {
-                    return Err(invalid(format!(
-                        "set `{}` has neither `value` nor `values`",
-                        entry.name
-                    )));
-                }
-            };
-            Ok(Assignment { path, value })
-        })
-        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let mut set = Vec::new();
+    let mut set_files = Vec::new();
+    for entry in &doc.set {
+        let path = values::parse_path(&entry.name)
+            .map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
+        if let Some(file) = &entry.file {
+            if entry.value.is_some() || entry.values.is_some() {
+                return Err(invalid(format!(
+                    "set `{}`: `file` goes without `value` and `values`",
+                    entry.name
+                )));
+            }
+            set_files.push((path, source::join(base_dir, file)));
+            continue;
+        }
+        let value = match (&entry.value, &entry.values) {
+            (_, Some(list)) => Value::Array(
+                list.iter()
+                    .map(|v| values::typed_value(&values::scalar_text(v)))
+                    .collect(),
+            ),
+            (Some(Value::Array(_) | Value::Object(_)), None) => {
+                return Err(invalid(format!(
+                    "set `{}`: `value` must be a scalar; use `values` for a list",
+                    entry.name
+                )));
+            }
+            (Some(value), None) => values::typed_value(&values::scalar_text(value)),
+            (None, None) => {
+                return Err(invalid(format!(
+                    "set `{}` has none of `value`, `values` and `file`",
+                    entry.name
+                )));
+            }
+        };
+        set.push(Assignment { path, value });
+    }
     let json_patches = doc
         .json_patches
         .into_iter()
@@ -1117,6 +1128,7 @@ fn resolve_release(
             )
             .collect(),
         set,
+        set_files,
         api_versions: settings.api_versions.clone(),
         kube_version: settings.kube_version.clone(),
         missing_file_handler: doc

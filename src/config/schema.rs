@@ -215,13 +215,16 @@ pub struct RepositoryDoc {
     pub plain_http: bool,
 }
 
-/// A `set` entry: `value` for one value, `values` for a list (helm's `{a,b}`).
+/// A `set` entry: `value` for one value, `values` for a list (helm's `{a,b}`), `file` for a
+/// file's text.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetDoc {
     pub name: String,
     pub value: Option<Value>,
     pub values: Option<Vec<Value>>,
+    /// A file whose text is the value (helm's --set-file).
+    pub file: Option<String>,
 }
 
 /// What to do when a values file is missing, as helmfile's `missingFileHandler`.
