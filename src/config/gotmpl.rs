@@ -51,7 +51,9 @@ impl Default for GoTemplates {
 impl GoTemplates {
     /// Renders `source`, the text of `file` from its line `first_line` on, with `data` (see
     /// [`state_data`]). Helper templates `_*.tpl` beside the file are defined first, as
-    /// helmfile does.
+    /// helmfile does. `base_dir` is helmfile's base path, which `readFile` and the other
+    /// file functions resolve against: the directory of the state file being loaded (for a
+    /// base or a values file too, that of the file that names it).
     pub fn render(
         &self,
         file: &Path,
@@ -59,12 +61,13 @@ impl GoTemplates {
         first_line: usize,
         data: &Json,
         pass: Pass,
+        base_dir: &Path,
     ) -> Result<String, ConfigError> {
-        let base_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let base_dir = base_dir.to_path_buf();
         let name = file.to_string_lossy().into_owned();
         let funcs = &self.funcs;
         let mut set = TemplateSet::default();
-        for helper in helper_templates(&base_dir)? {
+        for helper in helper_templates(file.parent().unwrap_or(Path::new("")))? {
             let text = super::source::read_text(&helper)?;
             set.add_file(&helper.to_string_lossy(), &text, &|f| funcs.contains(f))
                 .map_err(|e| template_error(&helper, 1, e))?;
@@ -494,7 +497,14 @@ mod tests {
 
     fn render(source: &str, values: Json, pass: Pass) -> Result<String, ConfigError> {
         let data = state_data("staging", None, &values);
-        GoTemplates::default().render(Path::new("helmfile.yaml"), source, 1, &data, pass)
+        GoTemplates::default().render(
+            Path::new("helmfile.yaml"),
+            source,
+            1,
+            &data,
+            pass,
+            Path::new(""),
+        )
     }
 
     #[test]

@@ -127,6 +127,7 @@ impl Spec {
                     release.defined_at.line,
                     &data,
                     super::gotmpl::Pass::Final,
+                    &release.base_dir,
                 )
             })
             .collect()
@@ -154,12 +155,14 @@ impl Spec {
     ) -> Result<String, ConfigError> {
         let mut context = self.release_context(release);
         context["values"] = values.clone();
-        self.templates.render(path, text, 1, &context)
+        let dir = path.parent().unwrap_or(Path::new(""));
+        self.templates.render(path, text, 1, &context, dir)
     }
 }
 
-/// Reads one values file, rendering it first when it is a `*.j2` template. A missing file is
-/// an error or a log line, as `handler` says; `at` is where the file was referenced.
+/// Reads one values file, rendering it first when it is a template (whose file functions
+/// resolve from its own directory, as helmfile's do). A missing file is an error or a log
+/// line, as `handler` says; `at` is where the file was referenced.
 pub fn read_values_file(
     templates: &Templates,
     path: &Path,
@@ -172,7 +175,8 @@ pub fn read_values_file(
     }
     let text = source::read_text(path)?;
     let text = if source::is_template(path) {
-        templates.render(path, &text, 1, context)?
+        let dir = path.parent().unwrap_or(Path::new(""));
+        templates.render(path, &text, 1, context, dir)?
     } else {
         text
     };

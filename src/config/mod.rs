@@ -270,8 +270,9 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             1
         };
         if let Some(head) = head {
+            let dir = path.parent().unwrap_or(Path::new(""));
             let rendered =
-                templates.render(path, head.text, head.first_line, &first_pass_context)?;
+                templates.render(path, head.text, head.first_line, &first_pass_context, dir)?;
             parts.push(parse_part(file_index, path, rendered, head.first_line)?);
         }
         deferred.push((file_index, rest.to_string(), rest_line));
@@ -283,7 +284,8 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
     let context = template_context(&environment);
     for (file_index, text, first_line) in deferred {
         let path = &files[file_index];
-        let rendered = templates.render(path, &text, first_line, &context)?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let rendered = templates.render(path, &text, first_line, &context, dir)?;
         for document in source::split_documents(&rendered) {
             let part = parse_part(
                 file_index,
@@ -323,17 +325,22 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
-            let doc =
-                render_release_fields(doc, &at, &settings[part.owner], &environment, &templates)
-                    .and_then(|doc| {
-                        expand_values_template(
-                            doc,
-                            &at,
-                            &settings[part.owner],
-                            &environment,
-                            &templates,
-                        )
-                    })?;
+            let doc = render_release_fields(
+                doc,
+                (&at, &base_dir),
+                &settings[part.owner],
+                &environment,
+                &templates,
+            )
+            .and_then(|doc| {
+                expand_values_template(
+                    doc,
+                    (&at, &base_dir),
+                    &settings[part.owner],
+                    &environment,
+                    &templates,
+                )
+            })?;
             releases.push(resolve_release(
                 doc,
                 at,
@@ -586,12 +593,15 @@ fn render_state_part(
     };
     let mut so_far: Vec<&Part> = parts.iter().collect();
     let before = environment_so_far(options, &so_far, files, templates)?;
+    // helmfile's base path: a base's file functions resolve from the file that names it.
+    let base_dir = files[owner].parent().unwrap_or(Path::new(""));
     let first = go.render(
         path,
         text,
         first_line,
         &data_of(&before),
         Pass::Environments,
+        base_dir,
     );
     let declared = first.ok().and_then(|rendered| {
         let doc = yaml::parse_document::<FileDoc>(&rendered, path, first_line).ok()?;
@@ -611,7 +621,14 @@ fn render_state_part(
         }
         _ => before,
     };
-    go.render(path, text, first_line, &data_of(&environment), Pass::Final)
+    go.render(
+        path,
+        text,
+        first_line,
+        &data_of(&environment),
+        Pass::Final,
+        base_dir,
+    )
 }
 
 fn parse_part(
@@ -817,7 +834,7 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
 /// nothing changes, as helmfile does (at most 6 times).
 fn render_release_fields(
     mut doc: ReleaseDoc,
-    at: &Location,
+    (at, base_dir): (&Location, &Path),
     settings: &FileSettings,
     environment: &Environment,
     templates: &Templates,
@@ -845,7 +862,7 @@ fn render_release_fields(
             }
             templates
                 .go()
-                .render(&at.file, text, at.line, &data, Pass::Final)
+                .render(&at.file, text, at.line, &data, Pass::Final, base_dir)
         };
         let name = render(&doc.name)?;
         let chart = render(&doc.chart)?;
@@ -916,7 +933,7 @@ fn release_data(doc: &ReleaseDoc, settings: &FileSettings, environment: &Environ
 /// final, with its data (an inline map as the YAML text of it), and put before `values`.
 fn expand_values_template(
     mut doc: ReleaseDoc,
-    at: &Location,
+    (at, base_dir): (&Location, &Path),
     settings: &FileSettings,
     environment: &Environment,
     templates: &Templates,
@@ -928,7 +945,7 @@ fn expand_values_template(
     let render = |text: &str| {
         templates
             .go()
-            .render(&at.file, text, at.line, &data, Pass::Final)
+            .render(&at.file, text, at.line, &data, Pass::Final, base_dir)
     };
     let mut entries = Vec::new();
     for entry in std::mem::take(&mut doc.values_template) {

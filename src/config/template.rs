@@ -44,17 +44,21 @@ impl Templates {
     }
 
     /// Renders `source`, the text of `file` from its line `first_line` on: a `*.gotmpl` file
-    /// as helmfile renders it (its data made from `context`), others with minijinja.
+    /// as helmfile renders it (its data made from `context`, its file functions resolving
+    /// from `base_dir`, the naming state file's directory), others with minijinja.
     pub fn render(
         &self,
         file: &Path,
         source: &str,
         first_line: usize,
         context: &serde_json::Value,
+        base_dir: &Path,
     ) -> Result<String, ConfigError> {
         if super::source::is_go_template(file) {
             let data = gotmpl::data_of(context);
-            return self.go.render(file, source, first_line, &data, Pass::Final);
+            return self
+                .go
+                .render(file, source, first_line, &data, Pass::Final, base_dir);
         }
         let name = file.to_string_lossy();
         self.env
@@ -151,7 +155,7 @@ mod tests {
 
     fn render(source: &str, context: serde_json::Value) -> Result<String, String> {
         Templates::default()
-            .render(Path::new("t.yaml.j2"), source, 1, &context)
+            .render(Path::new("t.yaml.j2"), source, 1, &context, Path::new(""))
             .map_err(|e| e.to_string())
     }
 
