@@ -679,3 +679,38 @@ async fn disable_validation_reviews_a_kind_not_served_yet_as_new() {
         review.stdout
     );
 }
+
+#[tokio::test]
+async fn force_replaces_an_object_whose_immutable_fields_change() {
+    let ns = TestNamespace::new("force").await;
+    let release = |force: &str, greeting: &str| {
+        format!(
+            "releases:\n  - name: frozen\n    namespace: {}\n    chart: ./frozen\n    set:\n      - {{name: greeting, value: {greeting}}}\n{force}",
+            ns.name()
+        )
+    };
+    let project = Project::new(&release("", "one"));
+    project.write(
+        "frozen/Chart.yaml",
+        "apiVersion: v2\nname: frozen\nversion: 0.1.0\n",
+    );
+    project.write(
+        "frozen/templates/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\nimmutable: true\ndata:\n  greeting: {{ .Values.greeting }}\n",
+    );
+    project.orch(&["sync"]).expect(0);
+    project.write("helmfile.yaml", &release("", "two"));
+    let refused = project.orch(&["sync"]).expect(1);
+    assert!(
+        format!("{}{}", refused.stdout, refused.stderr).contains("immutable"),
+        "{}{}",
+        refused.stdout,
+        refused.stderr
+    );
+    project.write("helmfile.yaml", &release("    force: true\n", "two"));
+    let review = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+    assert!(review.stdout.contains("two"), "{}", review.stdout);
+    project.orch(&["sync"]).expect(0);
+    let replaced = config_map(&ns, "frozen").await.unwrap();
+    assert_eq!(replaced.data.unwrap()["greeting"], "two");
+}

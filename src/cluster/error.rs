@@ -44,4 +44,10 @@ impl ClusterError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, ClusterError::Api { code: 409, .. })
     }
+
+    /// 422 for a field that cannot change once the object exists (a Job's template, a
+    /// StorageClass's parameters, an immutable ConfigMap's data).
+    pub fn is_immutable_field(&self) -> bool {
+        matches!(self, ClusterError::Api { code: 422, message, .. } if message.contains("immutable"))
+    }
 }

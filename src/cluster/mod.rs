@@ -301,6 +301,31 @@ impl Cluster {
         Ok(found.map(|object| serde_json::to_value(object).unwrap_or(Value::Null)))
     }
 
+    /// Deletes the object, waits until it is gone, and applies `object` in its place: helm's
+    /// --force, for a change to fields that cannot change in place.
+    pub async fn replace(
+        &self,
+        target: &Target,
+        object: &Value,
+        force: bool,
+        timeout: std::time::Duration,
+    ) -> Result<Value, ClusterError> {
+        self.delete(target).await?;
+        let deadline = std::time::Instant::now() + timeout;
+        while self.get(target).await?.is_some() {
+            if std::time::Instant::now() >= deadline {
+                return Err(ClusterError::Api {
+                    verb: "replace",
+                    target: target.to_string(),
+                    code: 0,
+                    message: format!("still being deleted after {timeout:?}"),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.apply(target, object, false, force).await
+    }
+
     /// Deletes in the background (dependents are garbage-collected); absent is fine.
     pub async fn delete(&self, target: &Target) -> Result<(), ClusterError> {
         let params = DeleteParams {

@@ -96,6 +96,8 @@ pub struct ReleaseSpec {
     pub atomic: bool,
     /// How many revision records to keep (helm's --history-max); 0 keeps them all.
     pub history_max: usize,
+    /// An object whose immutable fields change is deleted and created again (helm's --force).
+    pub force: bool,
     /// A review shows objects of kinds the cluster does not serve yet as new, instead of
     /// failing (helmfile's `disableValidation`, helm-diff's --disable-validation).
     pub disable_validation: bool,
@@ -1117,6 +1119,7 @@ fn resolve_release(
             .or(defaults.timeout)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
+        force: doc.force.or(defaults.force) == Some(true),
         disable_validation: doc.disable_validation.or(defaults.disable_validation) == Some(true)
             || doc
                 .disable_openapi_validation
@@ -1163,11 +1166,6 @@ fn resolve_release(
 fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), String> {
     let asks = |own: Option<bool>, default: Option<bool>| own.or(default) == Some(true);
     let refused = [
-        (
-            asks(doc.force, defaults.force),
-            "force: true",
-            "helm's --force, replacing objects whose immutable fields change",
-        ),
         (
             asks(doc.verify, defaults.verify),
             "verify: true",

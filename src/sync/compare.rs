@@ -125,12 +125,18 @@ pub async fn compare<'m>(
                 (desired, None)
             } else {
                 let live = cluster.get(&target).await?;
-                (
-                    cluster
-                        .apply(&target, &manifest.object, true, force)
-                        .await?,
-                    live,
-                )
+                let desired = match cluster.apply(&target, &manifest.object, true, force).await {
+                    // With `force` the sync replaces the object: it is as written.
+                    Err(err) if release.force && err.is_immutable_field() => {
+                        let mut desired = manifest.object.clone();
+                        if let Some(namespace) = target.namespace() {
+                            desired["metadata"]["namespace"] = Value::String(namespace.to_string());
+                        }
+                        desired
+                    }
+                    applied => applied?,
+                };
+                (desired, live)
             };
             Ok(LiveObject {
                 manifest,

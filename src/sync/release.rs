@@ -321,9 +321,26 @@ impl Steps<'_> {
                             .is_some_and(|key| owned.contains(&key));
                     async move {
                         let target = self.cluster.target(&manifest.object, namespace).await?;
-                        self.cluster
+                        match self
+                            .cluster
                             .apply(&target, &manifest.object, false, force)
-                            .await?;
+                            .await
+                        {
+                            Err(err) if self.release.force && err.is_immutable_field() => {
+                                self.progress.step(
+                                    &self.release.id,
+                                    &format!(
+                                        "replacing {target} (force: an immutable field changes)"
+                                    ),
+                                );
+                                self.cluster
+                                    .replace(&target, &manifest.object, force, self.release.timeout)
+                                    .await?;
+                            }
+                            applied => {
+                                applied?;
+                            }
+                        }
                         Ok::<_, SyncError>(())
                     }
                 })
