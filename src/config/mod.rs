@@ -96,6 +96,9 @@ pub struct ReleaseSpec {
     pub atomic: bool,
     /// How many revision records to keep (helm's --history-max); 0 keeps them all.
     pub history_max: usize,
+    /// The selectors of the sub-helmfile entry that brought the release in: it is acted on
+    /// only if it matches one, whatever the command line selects (helmfile's `selectors`).
+    pub file_selectors: Vec<String>,
     /// An object whose immutable fields change is deleted and created again (helm's --force).
     pub force: bool,
     /// A review shows objects of kinds the cluster does not serve yet as new, instead of
@@ -230,6 +233,8 @@ struct Part {
     /// The releases file (of those given) it was read for: its own, or one that named it
     /// among its bases or sub-helmfiles.
     top: usize,
+    /// The selectors its sub-helmfile entry gives: its releases are the ones matching any.
+    selectors: Vec<String>,
     doc: FileDoc,
     text: String,
     first_line: usize,
@@ -343,13 +348,10 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                     &templates,
                 )
             })?;
-            releases.push(resolve_release(
-                doc,
-                at,
-                &base_dir,
-                &settings[part.owner],
-                &environment,
-            )?);
+            let mut release =
+                resolve_release(doc, at, &base_dir, &settings[part.owner], &environment)?;
+            release.file_selectors.clone_from(&part.selectors);
+            releases.push(release);
         }
         let lines = yaml::item_lines(&part.text, "repositories");
         for (index, repository) in std::mem::take(&mut part.doc.repositories)
@@ -458,7 +460,7 @@ fn load_state_file(
             let position = parts.len();
             let handler = part.doc.missing_file_handler;
             parts.push(part);
-            for sub in sub_helmfiles(&helmfiles, base_dir, &path, &at, handler)? {
+            for (sub, selectors) in sub_helmfiles(&helmfiles, base_dir, &path, &at, handler)? {
                 if depth >= MAX_BASES_DEPTH {
                     return Err(ConfigError::Invalid {
                         at,
@@ -471,7 +473,12 @@ fn load_state_file(
                 // A sub-helmfile is a state of its own: its settings, its directory.
                 files.push(sub);
                 let index = files.len() - 1;
+                let first = parts.len();
                 load_state_file(templates, options, parts, files, index, index, depth + 1)?;
+                // A nested sub-helmfile's own selectors stay its own.
+                for part in parts[first..].iter_mut().filter(|p| p.selectors.is_empty()) {
+                    part.selectors.clone_from(&selectors);
+                }
             }
             let part = parts.remove(position);
             parts.push(part);
@@ -481,15 +488,16 @@ fn load_state_file(
 }
 
 /// The state files a `helmfiles` list names, globs expanded (in name order) relative to
-/// the naming file's directory. A pattern that matches nothing is skipped with a warning,
-/// as in helmfile, unless the state's `missingFileHandler` is `Error`.
+/// the naming file's directory, each with the entry's `selectors`. A pattern that matches
+/// nothing is skipped with a warning, as in helmfile, unless the state's
+/// `missingFileHandler` is `Error`.
 fn sub_helmfiles(
     entries: &[schema::SubHelmfileDoc],
     base_dir: &Path,
     file: &Path,
     at: &Location,
     handler: Option<MissingFileHandler>,
-) -> Result<Vec<PathBuf>, ConfigError> {
+) -> Result<Vec<(PathBuf, Vec<String>)>, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
         at: at.clone(),
         message,
@@ -503,13 +511,6 @@ fn sub_helmfiles(
             if spec.selectors_inherited && !spec.selectors.is_empty() {
                 return Err(invalid(format!(
                     "helmfiles: {}: `selectorsInherited: true` and `selectors` exclude each other",
-                    spec.path
-                )));
-            }
-            // Each would need a plan of its own: refused rather than ignored.
-            if !spec.selectors.is_empty() {
-                return Err(invalid(format!(
-                    "helmfiles: {}: `selectors` for a sub-helmfile are not supported yet",
                     spec.path
                 )));
             }
@@ -548,7 +549,11 @@ fn sub_helmfiles(
                         entry.path()
                     )));
                 }
-                found.push(sub);
+                let selectors = match entry {
+                    schema::SubHelmfileDoc::Spec(spec) => spec.selectors.clone(),
+                    schema::SubHelmfileDoc::Path(_) => Vec::new(),
+                };
+                found.push((sub, selectors));
             }
         }
     }
@@ -611,6 +616,7 @@ fn render_state_part(
             file,
             owner,
             top: owner,
+            selectors: Vec::new(),
             doc,
             text: rendered,
             first_line,
@@ -644,6 +650,7 @@ fn parse_part(
         file,
         owner: file,
         top: file,
+        selectors: Vec::new(),
         doc,
         text,
         first_line,
@@ -1119,6 +1126,7 @@ fn resolve_release(
             .or(defaults.timeout)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
+        file_selectors: Vec::new(),
         force: doc.force.or(defaults.force) == Some(true),
         disable_validation: doc.disable_validation.or(defaults.disable_validation) == Some(true)
             || doc

@@ -73,17 +73,26 @@ pub struct Plan {
 impl Plan {
     pub fn new(spec: &Spec, options: &SelectOptions) -> Result<Plan, PlanError> {
         let graph = ReleaseGraph::build(&spec.releases)?;
-        let mut selected: Vec<bool> = spec
-            .releases
-            .iter()
-            .map(|release| {
-                // As in helmfile, a selector never matches a release its condition disables.
-                options.selectors.is_empty() || {
-                    let labels = selection_labels(release);
-                    release.enabled && options.selectors.iter().any(|s| s.matches(&labels))
-                }
-            })
-            .collect();
+        let mut selected = Vec::with_capacity(spec.releases.len());
+        for release in &spec.releases {
+            // As in helmfile, a selector never matches a release its condition disables.
+            let labels = selection_labels(release);
+            let matches = |selectors: &[Selector]| {
+                release.enabled && selectors.iter().any(|s| s.matches(&labels))
+            };
+            // A sub-helmfile's own selectors replace the command line's for its releases.
+            let chosen = if release.file_selectors.is_empty() {
+                options.selectors.is_empty() || matches(&options.selectors)
+            } else {
+                let own = release
+                    .file_selectors
+                    .iter()
+                    .map(|s| s.parse::<Selector>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                matches(&own)
+            };
+            selected.push(chosen);
+        }
         if !options.selectors.is_empty() {
             let chosen: Vec<usize> = (0..selected.len()).filter(|&i| selected[i]).collect();
             for release in chosen {
