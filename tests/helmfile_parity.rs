@@ -108,6 +108,17 @@ fn go_templates_fixture_agrees_with_helmfile() {
 }
 
 #[test]
+fn a_hook_at_no_event_helmfile_runs_loads_and_is_named_in_a_warning() {
+    let dir = repo().join("tests/fixtures/parity/go-templates");
+    let (code, _, stderr) = offline::orch(&dir, &["list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("hooks[0]: `release` is no event helmfile runs hooks at"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn sub_helmfiles_fixture_agrees_with_helmfile() {
     compare("sub-helmfiles", &["default", "staging"]);
 }

@@ -167,18 +167,16 @@ impl HookEvent {
             .map_or("", |(name, _)| name)
     }
 
-    fn parse(name: &str) -> Result<HookEvent, String> {
+    /// The event named `name`; `None` for a name helmfile has no event of (its hook never
+    /// runs for it, in helmfile as in orch).
+    fn parse(name: &str) -> Result<Option<HookEvent>, String> {
         if let Some((_, event)) = HookEvent::ALL.iter().find(|(known, _)| *known == name) {
-            return Ok(*event);
+            return Ok(Some(*event));
         }
-        let known: Vec<&str> = HookEvent::ALL.iter().map(|(name, _)| *name).collect();
-        Err(match name {
-            "preapply" => "hook event `preapply` is not supported yet".to_string(),
-            _ => format!(
-                "unknown hook event `{name}`; orch runs: {}",
-                known.join(", ")
-            ),
-        })
+        match name {
+            "preapply" => Err("hook event `preapply` is not supported yet".to_string()),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -1027,8 +1025,16 @@ fn resolve_release(
     for entry in &doc.set {
         let path = values::parse_path(&entry.name)
             .map_err(|why| invalid(format!("set `{}`: {why}", entry.name)))?;
+        // helmfile reads `value` into a string and passes no --set for an empty one (an
+        // unset variable, as often as not): the entry sets nothing, or its file.
+        let empty = matches!(&entry.value, Some(Value::Null))
+            || matches!(&entry.value, Some(Value::String(text)) if text.is_empty());
+        if empty && entry.values.is_none() && entry.file.is_none() {
+            continue;
+        }
+        let value = if empty { None } else { entry.value.as_ref() };
         if let Some(file) = &entry.file {
-            if entry.value.is_some() || entry.values.is_some() {
+            if value.is_some() || entry.values.is_some() {
                 return Err(invalid(format!(
                     "set `{}`: `file` goes without `value` and `values`",
                     entry.name
@@ -1037,19 +1043,20 @@ fn resolve_release(
             set_files.push((path, source::join(base_dir, file)));
             continue;
         }
-        let value = match (&entry.value, &entry.values) {
-            (_, Some(list)) => Value::Array(
-                list.iter()
-                    .map(|v| values::typed_value(&values::scalar_text(v)))
-                    .collect(),
-            ),
-            (Some(Value::Array(_) | Value::Object(_)), None) => {
+        // A value wins over values, as helmfile checks it first.
+        let value = match (value, &entry.values) {
+            (Some(Value::Array(_) | Value::Object(_)), _) => {
                 return Err(invalid(format!(
                     "set `{}`: `value` must be a scalar; use `values` for a list",
                     entry.name
                 )));
             }
-            (Some(value), None) => values::typed_value(&values::scalar_text(value)),
+            (Some(value), _) => values::typed_value(&values::scalar_text(value)),
+            (None, Some(list)) => Value::Array(
+                list.iter()
+                    .map(|v| values::typed_value(&values::scalar_text(v)))
+                    .collect(),
+            ),
             (None, None) => {
                 return Err(invalid(format!(
                     "set `{}` has none of `value`, `values` and `file`",
@@ -1081,12 +1088,19 @@ fn resolve_release(
         .into_iter()
         .enumerate()
         .map(|(i, hook)| {
-            let events = hook
-                .events
-                .iter()
-                .map(|event| HookEvent::parse(event))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|why| invalid(format!("hooks[{i}]: {why}")))?;
+            let mut events = Vec::new();
+            for name in &hook.events {
+                match HookEvent::parse(name).map_err(|why| invalid(format!("hooks[{i}]: {why}")))? {
+                    Some(event) => events.push(event),
+                    None => {
+                        let known: Vec<&str> = HookEvent::ALL.iter().map(|(n, _)| *n).collect();
+                        tracing::warn!(
+                            "{at}: hooks[{i}]: `{name}` is no event helmfile runs hooks at, so this hook never runs for it (the events: {})",
+                            known.join(", ")
+                        );
+                    }
+                }
+            }
             Ok(ReleaseHook {
                 name: hook.name,
                 events,

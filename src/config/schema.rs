@@ -221,10 +221,17 @@ pub struct RepositoryDoc {
 #[serde(deny_unknown_fields)]
 pub struct SetDoc {
     pub name: String,
+    /// `Some(Null)` when written empty (`value:`), which helmfile passes no --set for.
+    #[serde(default, deserialize_with = "present")]
     pub value: Option<Value>,
     pub values: Option<Vec<Value>>,
     /// A file whose text is the value (helm's --set-file).
     pub file: Option<String>,
+}
+
+/// A field that is there, even when null (serde reads a null `Option` as absent).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// What to do when a values file is missing, as helmfile's `missingFileHandler`.
