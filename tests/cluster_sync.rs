@@ -652,6 +652,7 @@ async fn sync_args_force_conflicts_take_fields_another_manager_owns() {
 
 #[tokio::test]
 async fn disable_validation_reviews_a_kind_not_served_yet_as_new() {
+    // disableValidationOnInstall applies too: the release is not installed.
     let ns = TestNamespace::new("novalidate").await;
     let release = |flag: &str| {
         format!(
@@ -671,13 +672,15 @@ async fn disable_validation_reviews_a_kind_not_served_yet_as_new() {
     );
     let refused = project.orch(&["diff"]).expect(1);
     assert!(refused.stderr.contains("Widget"), "{}", refused.stderr);
-    project.write("helmfile.yaml", &release("    disableValidation: true\n"));
-    let review = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
-    assert!(
-        review.stdout.contains("Widget") && review.stdout.contains("first"),
-        "{}",
-        review.stdout
-    );
+    for flag in ["disableValidation", "disableValidationOnInstall"] {
+        project.write("helmfile.yaml", &release(&format!("    {flag}: true\n")));
+        let review = project.orch(&["diff", "--detailed-exitcode"]).expect(2);
+        assert!(
+            review.stdout.contains("Widget") && review.stdout.contains("first"),
+            "{flag}: {}",
+            review.stdout
+        );
+    }
 }
 
 #[tokio::test]

@@ -104,6 +104,9 @@ pub struct ReleaseSpec {
     /// A review shows objects of kinds the cluster does not serve yet as new, instead of
     /// failing (helmfile's `disableValidation`, helm-diff's --disable-validation).
     pub disable_validation: bool,
+    /// `disable_validation` until the release is first installed (helmfile's
+    /// `disableValidationOnInstall`).
+    pub disable_validation_on_install: bool,
     /// Sync takes fields other field managers own (helmDefaults.syncArgs
     /// `--force-conflicts`), as `orch sync --force-conflicts` does for every release.
     pub force_conflicts: bool,
@@ -808,6 +811,9 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.skip_deps = d.skip_deps.or(h.skip_deps);
             h.history_max = d.history_max.or(h.history_max);
             h.disable_validation = d.disable_validation.or(h.disable_validation);
+            h.disable_validation_on_install = d
+                .disable_validation_on_install
+                .or(h.disable_validation_on_install);
             h.disable_openapi_validation = d
                 .disable_openapi_validation
                 .or(h.disable_openapi_validation);
@@ -1142,6 +1148,10 @@ fn resolve_release(
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
         file_selectors: Vec::new(),
         force: doc.force.or(defaults.force) == Some(true),
+        disable_validation_on_install: doc
+            .disable_validation_on_install
+            .or(defaults.disable_validation_on_install)
+            == Some(true),
         disable_validation: doc.disable_validation.or(defaults.disable_validation) == Some(true)
             || doc
                 .disable_openapi_validation

@@ -100,6 +100,8 @@ pub struct ReleaseDoc {
     pub disable_validation: Option<bool>,
     #[serde(rename = "disableOpenAPIValidation")]
     pub disable_openapi_validation: Option<bool>,
+    /// `disableValidation` until the release is first installed.
+    pub disable_validation_on_install: Option<bool>,
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
     #[serde(default)]
     pub json_patches: Vec<JsonPatchDoc>,
@@ -157,6 +159,7 @@ pub struct HelmDefaultsDoc {
     pub disable_validation: Option<bool>,
     #[serde(rename = "disableOpenAPIValidation")]
     pub disable_openapi_validation: Option<bool>,
+    pub disable_validation_on_install: Option<bool>,
     /// Extra arguments for every helm command helmfile runs.
     pub args: Option<Vec<String>>,
     /// Extra arguments for `helm upgrade`: orch has a meaning for `--force-conflicts` only.

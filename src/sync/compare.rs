@@ -67,8 +67,9 @@ pub fn owned(
 
 /// Dry-runs and reads every manifest of a release in `namespace`, in parallel; objects in
 /// `owned`, or all with `force_conflicts`, are dry-run with force as sync applies them.
-/// With the release's `disableValidation`, an object whose kind the cluster does not serve
-/// yet (its CRD comes with another release) is shown as new instead of failing the review.
+/// With the release's `disableValidation` (or `disableValidationOnInstall`, before its
+/// first install), an object whose kind the cluster does not serve yet (its CRD comes with
+/// another release) is shown as new instead of failing the review.
 pub async fn compare<'m>(
     cluster: &Cluster,
     release: &ReleaseSpec,
@@ -77,6 +78,9 @@ pub async fn compare<'m>(
     owned: &HashSet<ObjectKey>,
 ) -> Result<Vec<LiveObject<'m>>, ClusterError> {
     let namespace = release.id.namespace.as_str();
+    // Not installed yet (nothing deployed is owned): disableValidationOnInstall applies.
+    let unserved_as_new =
+        release.disable_validation || (release.disable_validation_on_install && owned.is_empty());
     let namespace_exists = cluster.namespace_exists(namespace).await?;
     stream::iter(manifests.iter().copied())
         .map(|manifest| async move {
@@ -101,7 +105,7 @@ pub async fn compare<'m>(
                     });
                 }
                 Err(ClusterError::UnknownKind { .. })
-                    if release.disable_validation
+                    if unserved_as_new
                         && let Some(target) =
                             cluster.target_unserved(&manifest.object, namespace) =>
                 {
