@@ -717,3 +717,41 @@ async fn force_replaces_an_object_whose_immutable_fields_change() {
     let replaced = config_map(&ns, "frozen").await.unwrap();
     assert_eq!(replaced.data.unwrap()["greeting"], "two");
 }
+
+#[tokio::test]
+async fn cleanup_on_fail_deletes_what_a_failed_upgrade_created() {
+    let ns = TestNamespace::new("cleanup").await;
+    let release = |extra: &str| {
+        releases(
+            ns.name(),
+            &[(
+                "web",
+                &format!("timeout: 2\ncleanupOnFail: true\nvalues:\n  - {extra}"),
+            )],
+        )
+    };
+    let project = Project::new(&release("extra: false"));
+    project.orch(&["sync"]).expect(0);
+    // The upgrade creates web-extra, then its pods never get ready.
+    project.write(
+        "helmfile.yaml",
+        &release("{extra: true, podAnnotations: {simulator.orch.dev/ready-after: 60s}}"),
+    );
+    let failed = project.orch(&["sync"]).expect(1);
+    assert!(
+        failed
+            .stdout
+            .contains("deleting what the failed upgrade created (1 objects)")
+            || failed
+                .stderr
+                .contains("deleting what the failed upgrade created (1 objects)"),
+        "{}{}",
+        failed.stdout,
+        failed.stderr
+    );
+    assert!(config_map(&ns, "web-extra").await.is_none());
+    assert!(
+        config_map(&ns, "web-config").await.is_some(),
+        "what the release had stays"
+    );
+}

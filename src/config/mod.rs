@@ -101,6 +101,8 @@ pub struct ReleaseSpec {
     pub file_selectors: Vec<String>,
     /// An object whose immutable fields change is deleted and created again (helm's --force).
     pub force: bool,
+    /// A failed upgrade deletes the objects it created (helm's --cleanup-on-fail).
+    pub cleanup_on_fail: bool,
     /// A review shows objects of kinds the cluster does not serve yet as new, instead of
     /// failing (helmfile's `disableValidation`, helm-diff's --disable-validation).
     pub disable_validation: bool,
@@ -1148,6 +1150,7 @@ fn resolve_release(
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
         file_selectors: Vec::new(),
         force: doc.force.or(defaults.force) == Some(true),
+        cleanup_on_fail: doc.cleanup_on_fail.or(defaults.cleanup_on_fail) == Some(true),
         disable_validation_on_install: doc
             .disable_validation_on_install
             .or(defaults.disable_validation_on_install)
@@ -1207,11 +1210,6 @@ fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), 
             asks(doc.recreate_pods, defaults.recreate_pods),
             "recreatePods: true",
             "restarting the pods of updated workloads",
-        ),
-        (
-            asks(doc.cleanup_on_fail, defaults.cleanup_on_fail),
-            "cleanupOnFail: true",
-            "deleting what a failed upgrade created",
         ),
         (
             asks(doc.skip_deps, defaults.skip_deps),

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Target};
 use crate::config::ReleaseSpec;
 use crate::record::{self, ChartInfo, HookRecord, HookRun, ReleaseRecord, Revision, Status};
 use crate::render::{Manifest, ObjectKey, manifest};
@@ -164,6 +164,7 @@ async fn install_or_upgrade(
         release,
         options,
         progress,
+        created: std::sync::Mutex::default(),
     };
     let previous_objects = deployed
         .map(|d| manifest::parse_stored(&d.manifest))
@@ -223,6 +224,21 @@ async fn install_or_upgrade(
                     error: Box::new(unrecorded),
                 });
             }
+            if release.cleanup_on_fail && !installing {
+                let created = steps.created.lock().map(|c| c.clone()).unwrap_or_default();
+                if !created.is_empty() {
+                    progress.step(
+                        id,
+                        &format!(
+                            "deleting what the failed upgrade created ({} objects)",
+                            created.len()
+                        ),
+                    );
+                    for target in &created {
+                        cluster.delete(target).await?;
+                    }
+                }
+            }
             if !(release.atomic || options.atomic) {
                 return Err(cause);
             }
@@ -244,6 +260,8 @@ struct Steps<'a> {
     release: &'a ReleaseSpec,
     options: &'a SyncOptions,
     progress: &'a dyn Progress,
+    /// With `cleanupOnFail`: the objects this upgrade created, deleted if it fails.
+    created: std::sync::Mutex<Vec<Target>>,
 }
 
 impl Steps<'_> {
@@ -319,8 +337,15 @@ impl Steps<'_> {
                         || manifest
                             .key(namespace)
                             .is_some_and(|key| owned.contains(&key));
+                    let new = manifest
+                        .key(namespace)
+                        .is_some_and(|key| !owned.contains(&key));
                     async move {
                         let target = self.cluster.target(&manifest.object, namespace).await?;
+                        // helm's --cleanup-on-fail deletes only what the upgrade created.
+                        let creates = self.release.cleanup_on_fail
+                            && new
+                            && self.cluster.get(&target).await?.is_none();
                         match self
                             .cluster
                             .apply(&target, &manifest.object, false, force)
@@ -340,6 +365,9 @@ impl Steps<'_> {
                             applied => {
                                 applied?;
                             }
+                        }
+                        if creates && let Ok(mut created) = self.created.lock() {
+                            created.push(target);
                         }
                         Ok::<_, SyncError>(())
                     }
