@@ -275,9 +275,10 @@ fn text_of_scalar<E: serde::de::Error>(value: Value) -> Result<String, E> {
         Value::String(text) => Ok(text),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        // Its text is gone once read (`1.10` is 1.1); helmfile keeps it.
+        // Its text is gone once read (`1.10` is 1.1): `yaml::parse_document` reads it
+        // again from the document, as helmfile gets it.
         Value::Number(n) => Err(E::custom(format!(
-            "the number {n} must be quoted to be read as the text it was written as"
+            "the number {n}: {TEXT_OF_A_DECIMAL_LOST}"
         ))),
         other => Err(E::custom(format!(
             "expected a string, not {}",
@@ -285,6 +286,10 @@ fn text_of_scalar<E: serde::de::Error>(value: Value) -> Result<String, E> {
         ))),
     }
 }
+
+/// What [`text_of_scalar`] says of a decimal, whose text `yaml::parse_document` then reads
+/// from the document.
+pub const TEXT_OF_A_DECIMAL_LOST: &str = "its text was lost when it was read as a number";
 
 /// A scalar read as its text; see [`text_of_scalar`].
 struct ScalarText(String);
@@ -343,9 +348,13 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         assert_eq!(labels, [("bootstrap", "true"), ("n", "3"), ("s", "x")]);
-        // 1.10 reads as 1.1: its text is lost, so it must be quoted.
-        let err = release("releases:\n- name: a\n  chart: c\n  version: 1.10\n").unwrap_err();
-        assert!(err.contains("must be quoted"), "{err}");
+        // 1.10 parses as 1.1: its text is read again as written, as helmfile's Go gets it.
+        let doc = release("releases:\n- name: a\n  chart: c\n  version: 1.10\n").unwrap();
+        assert_eq!(doc.version.as_deref(), Some("1.10"));
+        let doc =
+            release("releases:\n- {name: a, chart: c, labels: {v: 12.80, w: 1e3}}\n").unwrap();
+        assert_eq!(doc.labels["v"], "12.80");
+        assert_eq!(doc.labels["w"], "1e3");
         let err = release("releases:\n- name: a\n  chart: c\n  labels: {a: [1]}\n").unwrap_err();
         assert!(err.contains("expected a string, not a list"), "{err}");
     }

@@ -48,7 +48,14 @@ pub fn parse_document<T: DeserializeOwned + Default>(
         }
     })?;
     stringify_keys(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|err| {
+    // A decimal read into a text field (`version: 12.8`) has lost its text once parsed; it
+    // is read again as written, as helmfile's Go struct gets it. Each pass fixes one.
+    let mut rereads = 0;
+    loop {
+        let err = match serde_path_to_error::deserialize(value.clone()) {
+            Ok(doc) => return Ok(doc),
+            Err(err) => err,
+        };
         let steps: Vec<Step> = err
             .path()
             .iter()
@@ -58,12 +65,58 @@ pub fn parse_document<T: DeserializeOwned + Default>(
                 Segment::Enum { .. } | Segment::Unknown => None,
             })
             .collect();
-        let (line, column) = locate(text, &steps).unwrap_or((1, 0));
-        ConfigError::Yaml {
-            at: at(line, column),
-            message: describe(&steps, &strip_position(&err.inner().to_string())),
+        let message = err.inner().to_string();
+        if message.contains(super::schema::TEXT_OF_A_DECIMAL_LOST) && rereads < MAX_REREADS {
+            let written = written_scalar(text, &steps);
+            if let (Some(written), Some(node)) = (written, node_at(&mut value, &steps)) {
+                *node = serde_yaml_ng::Value::String(written);
+                rereads += 1;
+                continue;
+            }
         }
+        let (line, column) = locate(text, &steps).unwrap_or((1, 0));
+        return Err(ConfigError::Yaml {
+            at: at(line, column),
+            message: describe(&steps, &strip_position(&message)),
+        });
+    }
+}
+
+/// How many decimals in text fields one document may have read again as written.
+const MAX_REREADS: usize = 1000;
+
+/// The node at `steps` of a parsed document.
+fn node_at<'v>(
+    value: &'v mut serde_yaml_ng::Value,
+    steps: &[Step],
+) -> Option<&'v mut serde_yaml_ng::Value> {
+    steps.iter().try_fold(value, |node, step| match step {
+        Step::Key(key) => node.get_mut(key.as_str()),
+        Step::Index(index) => node.get_mut(*index),
     })
+}
+
+/// The text of the scalar at `steps` as the document writes it (`12.80` for a number
+/// parsed as 12.8); `None` when the path cannot be followed in the text (merged keys).
+fn written_scalar(text: &str, steps: &[Step]) -> Option<String> {
+    let mut parser = Parser::new_from_str(text);
+    let mut walker = Walker {
+        parser: &mut parser,
+        target: steps,
+        best: None,
+        scalar: None,
+    };
+    loop {
+        let (event, _) = walker.parser.next_token().ok()?;
+        match event {
+            Event::StreamStart | Event::DocumentStart => continue,
+            Event::StreamEnd => return None,
+            _ => {
+                walker.node(event, 0).ok()?;
+                return walker.scalar;
+            }
+        }
+    }
 }
 
 /// An error of the YAML parse itself, at the most useful place: for a duplicate key the
@@ -376,6 +429,7 @@ fn locate(text: &str, steps: &[Step]) -> Option<(usize, usize)> {
         parser: &mut parser,
         target: steps,
         best: None,
+        scalar: None,
     };
     // Skip StreamStart and DocumentStart, then walk the root node.
     loop {
@@ -523,6 +577,8 @@ struct Walker<'p, 't> {
     parser: &'p mut Parser<std::str::Chars<'t>>,
     target: &'p [Step],
     best: Option<(usize, usize)>,
+    /// The target's text, when it is a scalar.
+    scalar: Option<String>,
 }
 
 impl Walker<'_, '_> {
@@ -573,6 +629,10 @@ impl Walker<'_, '_> {
                     }
                     index += 1;
                 }
+            }
+            Event::Scalar(written, ..) if depth == self.target.len() => {
+                self.scalar = Some(written);
+                Ok(())
             }
             _ => Ok(()),
         }
