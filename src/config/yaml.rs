@@ -35,18 +35,13 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     if value.is_null() {
         return Ok(T::default());
     }
-    value.apply_merge().map_err(|err| {
-        // The merge error has no position; with one `<<` in the document it is that one.
-        let merges: Vec<KeyAt> = keys(text).into_iter().filter(|k| k.key == "<<").collect();
-        let (line, column) = match merges.as_slice() {
-            [only] => (only.line, only.column),
-            _ => (1, 0),
-        };
-        ConfigError::Yaml {
-            at: at(line, column),
-            message: format!("`<<`: {}", strip_position(&err.to_string())),
-        }
-    })?;
+    // A merged map may hold `<<` of its own (`operators: {<<: *default, ...}` merged into a
+    // release): merged again until none is left, as go-yaml resolves them.
+    let mut merges = 0;
+    while merges < MAX_MERGE_PASSES && has_merge_key(&value) {
+        merges += 1;
+        merge(&mut value, text, &at)?;
+    }
     stringify_keys(&mut value);
     // A decimal read into a text field (`version: 12.8`) has lost its text once parsed; it
     // is read again as written, as helmfile's Go struct gets it. Each pass fixes one.
@@ -79,6 +74,41 @@ pub fn parse_document<T: DeserializeOwned + Default>(
             at: at(line, column),
             message: describe(&steps, &strip_position(&message)),
         });
+    }
+}
+
+/// Merges nested deeper than this many levels of `<<` are left to fail as unknown keys.
+const MAX_MERGE_PASSES: usize = 20;
+
+/// One pass of `<<` merges over the document.
+fn merge(
+    value: &mut serde_yaml_ng::Value,
+    text: &str,
+    at: &impl Fn(usize, usize) -> Location,
+) -> Result<(), ConfigError> {
+    value.apply_merge().map_err(|err| {
+        // The merge error has no position; with one `<<` in the document it is that one.
+        let merges: Vec<KeyAt> = keys(text).into_iter().filter(|k| k.key == "<<").collect();
+        let (line, column) = match merges.as_slice() {
+            [only] => (only.line, only.column),
+            _ => (1, 0),
+        };
+        ConfigError::Yaml {
+            at: at(line, column),
+            message: format!("`<<`: {}", strip_position(&err.to_string())),
+        }
+    })
+}
+
+/// Whether some map of the document still has a `<<` key.
+fn has_merge_key(value: &serde_yaml_ng::Value) -> bool {
+    match value {
+        serde_yaml_ng::Value::Mapping(map) => map
+            .iter()
+            .any(|(key, value)| key.as_str() == Some("<<") || has_merge_key(value)),
+        serde_yaml_ng::Value::Sequence(items) => items.iter().any(has_merge_key),
+        serde_yaml_ng::Value::Tagged(tagged) => has_merge_key(&tagged.value),
+        _ => false,
     }
 }
 
