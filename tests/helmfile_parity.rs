@@ -108,6 +108,37 @@ fn go_templates_fixture_agrees_with_helmfile() {
 }
 
 #[test]
+fn write_values_writes_the_values_entries_as_helmfile_does_not_the_set_ones() {
+    let dir = repo().join("tests/fixtures/parity/go-templates");
+    let ours = orch_ok(&dir, &["write-values", "-l", "name=cache"]);
+    let file = tempfile::tempdir().unwrap();
+    let template = format!("{}/{{{{ .Release.Name }}}}.yaml", file.path().display());
+    run_helmfile(
+        &dir,
+        &[
+            "write-values",
+            "-l",
+            "name=cache",
+            "--output-file-template",
+            &template,
+        ],
+    );
+    let theirs = std::fs::read_to_string(file.path().join("cache.yaml")).unwrap();
+    let parse = |text: &str| -> Value {
+        serde_yaml_ng::from_str(text.split_once("\n# Release: ").map_or(text, |(_, rest)| {
+            rest.split_once('\n').map_or("", |(_, values)| values)
+        }))
+        .unwrap()
+    };
+    assert_eq!(
+        parse(&ours),
+        parse(&theirs),
+        "orch:\n{ours}\nhelmfile:\n{theirs}"
+    );
+    assert!(parse(&ours).get("greeting").is_none(), "{ours}");
+}
+
+#[test]
 fn a_hook_at_no_event_helmfile_runs_loads_and_is_named_in_a_warning() {
     let dir = repo().join("tests/fixtures/parity/go-templates");
     let (code, _, stderr) = offline::orch(&dir, &["list"]);

@@ -48,6 +48,18 @@ impl Overrides {
     }
 }
 
+impl Overrides {
+    /// The command line's --values files, then its --set expressions, over `values`.
+    fn apply(&self, values: &mut Value) {
+        for layer in &self.layers {
+            values::merge(values, layer.clone());
+        }
+        for assignment in &self.assignments {
+            assignment.apply(values);
+        }
+    }
+}
+
 impl Spec {
     /// The values a release's chart is rendered with, before the chart's own defaults.
     pub fn release_values(
@@ -55,29 +67,7 @@ impl Spec {
         release: &ReleaseSpec,
         overrides: &Overrides,
     ) -> Result<Value, ConfigError> {
-        let context = self.release_context(release);
-        let mut merged = Value::Object(Map::new());
-        for source in &release.values {
-            let layer = match source {
-                ValuesSource::Inline(inline) => Some(inline.clone()),
-                ValuesSource::File(path) => read_values_file(
-                    &self.templates,
-                    path,
-                    &release.defined_at,
-                    release.missing_file_handler,
-                    &context,
-                )?,
-                ValuesSource::Secrets(path) => super::secrets::read_secrets_file(
-                    &self.sops_binary,
-                    path,
-                    &release.defined_at,
-                    release.missing_file_handler,
-                )?,
-            };
-            if let Some(layer) = layer {
-                values::merge(&mut merged, layer);
-            }
-        }
+        let mut merged = self.merged_entries(release, true)?;
         for assignment in &release.set {
             assignment.apply(&mut merged);
         }
@@ -95,11 +85,50 @@ impl Spec {
             };
             assignment.apply(&mut merged);
         }
-        for layer in &overrides.layers {
-            values::merge(&mut merged, layer.clone());
-        }
-        for assignment in &overrides.assignments {
-            assignment.apply(&mut merged);
+        overrides.apply(&mut merged);
+        Ok(merged)
+    }
+
+    /// What write-values writes for a release: its `values` entries merged, as helmfile's
+    /// write-values writes them, then what the command line asks for. Not the file's `set`
+    /// entries (helmfile gives those to helm as flags, not in the file), nor decrypted
+    /// `secrets` (orch writes them nowhere).
+    pub fn values_files(
+        &self,
+        release: &ReleaseSpec,
+        overrides: &Overrides,
+    ) -> Result<Value, ConfigError> {
+        let mut merged = self.merged_entries(release, false)?;
+        overrides.apply(&mut merged);
+        Ok(merged)
+    }
+
+    /// The release's `values` entries (and, with `secrets`, its decrypted secrets) merged in
+    /// order.
+    fn merged_entries(&self, release: &ReleaseSpec, secrets: bool) -> Result<Value, ConfigError> {
+        let context = self.release_context(release);
+        let mut merged = Value::Object(Map::new());
+        for source in &release.values {
+            let layer = match source {
+                ValuesSource::Inline(inline) => Some(inline.clone()),
+                ValuesSource::File(path) => read_values_file(
+                    &self.templates,
+                    path,
+                    &release.defined_at,
+                    release.missing_file_handler,
+                    &context,
+                )?,
+                ValuesSource::Secrets(path) if secrets => super::secrets::read_secrets_file(
+                    &self.sops_binary,
+                    path,
+                    &release.defined_at,
+                    release.missing_file_handler,
+                )?,
+                ValuesSource::Secrets(_) => None,
+            };
+            if let Some(layer) = layer {
+                values::merge(&mut merged, layer);
+            }
         }
         Ok(merged)
     }

@@ -22,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<ExitCode> {
     session.run_hooks(global, HookEvent::Prepare)?;
     let mut out = String::new();
     for release in session.plan.desired(&session.spec) {
-        let values = session.spec.release_values(release, &session.overrides)?;
+        let values = session.spec.values_files(release, &session.overrides)?;
         let yaml = serde_yaml_ng::to_string(&values)?;
         match &args.output_dir {
             Some(dir) => {
