@@ -234,8 +234,12 @@ async fn install_or_upgrade(
                             created.len()
                         ),
                     );
+                    // The upgrade's own failure stays the release's error; a deletion that
+                    // fails too is shown.
                     for target in &created {
-                        cluster.delete(target).await?;
+                        if let Err(err) = cluster.delete(target).await {
+                            progress.step(id, &format!("could not delete {target}: {err}"));
+                        }
                     }
                 }
             }
