@@ -43,6 +43,23 @@ async fn config_map(ns: &TestNamespace, name: &str) -> Option<ConfigMap> {
     ns.api::<ConfigMap>().get_opt(name).await.unwrap()
 }
 
+/// `web-config`'s greeting, applied first by another field manager (`other-tool`).
+async fn another_manager_owns_the_greeting(ns: &TestNamespace) {
+    let other = serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config"},
+        "data": {"greeting": "from-the-other-tool"}
+    });
+    ns.api::<ConfigMap>()
+        .patch(
+            "web-config",
+            &kube::api::PatchParams::apply("other-tool"),
+            &kube::api::Patch::Apply(&other),
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn no_op_sync_writes_nothing_and_diff_shows_exactly_the_change() {
     let ns = TestNamespace::new("noop").await;
@@ -419,19 +436,7 @@ async fn a_crd_and_its_resources_sync_in_one_release_and_destroy_removes_both() 
 #[tokio::test]
 async fn a_field_owned_by_another_manager_is_a_conflict_unless_forced() {
     let ns = TestNamespace::new("conflict").await;
-    let other = serde_json::json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "web-config"},
-        "data": {"greeting": "from-the-other-tool"}
-    });
-    ns.api::<ConfigMap>()
-        .patch(
-            "web-config",
-            &kube::api::PatchParams::apply("other-tool"),
-            &kube::api::Patch::Apply(&other),
-        )
-        .await
-        .unwrap();
+    another_manager_owns_the_greeting(&ns).await;
     let project = Project::new(&releases(ns.name(), &[("web", "")]));
     let run = project.orch(&["sync"]).expect(1);
     assert!(
@@ -617,19 +622,7 @@ async fn history_max_keeps_that_many_revision_records_and_the_deployed_one() {
 #[tokio::test]
 async fn sync_args_force_conflicts_take_fields_another_manager_owns() {
     let ns = TestNamespace::new("syncargs").await;
-    let other = serde_json::json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "web-config"},
-        "data": {"greeting": "from-the-other-tool"}
-    });
-    ns.api::<ConfigMap>()
-        .patch(
-            "web-config",
-            &kube::api::PatchParams::apply("other-tool"),
-            &kube::api::Patch::Apply(&other),
-        )
-        .await
-        .unwrap();
+    another_manager_owns_the_greeting(&ns).await;
     let text = releases(ns.name(), &[("web", "")]).replacen(
         "helmDefaults:\n",
         "helmDefaults:\n  syncArgs: [--force-conflicts]\n",

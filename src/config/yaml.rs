@@ -129,24 +129,7 @@ fn node_at<'v>(
 /// The text of the scalar at `steps` as the document writes it (`12.80` for a number
 /// parsed as 12.8); `None` when the path cannot be followed in the text (merged keys).
 fn written_scalar(text: &str, steps: &[Step]) -> Option<String> {
-    let mut parser = Parser::new_from_str(text);
-    let mut walker = Walker {
-        parser: &mut parser,
-        target: steps,
-        best: None,
-        scalar: None,
-    };
-    loop {
-        let (event, _) = walker.parser.next_token().ok()?;
-        match event {
-            Event::StreamStart | Event::DocumentStart => continue,
-            Event::StreamEnd => return None,
-            _ => {
-                walker.node(event, 0).ok()?;
-                return walker.scalar;
-            }
-        }
-    }
+    walk_to(text, steps, false)?.scalar
 }
 
 /// An error of the YAML parse itself, at the most useful place: for a duplicate key the
@@ -454,6 +437,12 @@ pub fn did_you_mean<'a>(input: &str, candidates: &'a [String]) -> Option<&'a str
 /// The 1-based line and column of the deepest node on `steps` that exists in `text`.
 /// For a map entry that is the position of its key, which is where users look.
 fn locate(text: &str, steps: &[Step]) -> Option<(usize, usize)> {
+    walk_to(text, steps, true)?.best
+}
+
+/// Walks the document's root node along `steps`; `None` when the text does not parse.
+/// With `mark_root`, the root's own position is the fallback place.
+fn walk_to(text: &str, steps: &[Step], mark_root: bool) -> Option<Found> {
     let mut parser = Parser::new_from_str(text);
     let mut walker = Walker {
         parser: &mut parser,
@@ -468,12 +457,23 @@ fn locate(text: &str, steps: &[Step]) -> Option<(usize, usize)> {
             Event::StreamStart | Event::DocumentStart => continue,
             Event::StreamEnd => return None,
             _ => {
-                walker.best = Some((mark.line(), mark.col() + 1));
+                if mark_root {
+                    walker.best = Some((mark.line(), mark.col() + 1));
+                }
                 walker.node(event, 0).ok()?;
-                return walker.best;
+                return Some(Found {
+                    best: walker.best,
+                    scalar: walker.scalar,
+                });
             }
         }
     }
+}
+
+/// What a walk found: the nearest place to the target, and its text if it is a scalar.
+struct Found {
+    best: Option<(usize, usize)>,
+    scalar: Option<String>,
 }
 
 /// A scalar key of some map in a document, where it is written.

@@ -89,30 +89,17 @@ pub async fn compare<'m>(
                     .key(namespace)
                     .is_some_and(|key| owned.contains(&key));
             let target = match cluster.target(&manifest.object, namespace).await {
+                // A custom resource of a CRD this release brings is new by definition; so
+                // is one of a kind not served yet, when the release says to review it so.
                 Err(ClusterError::UnknownKind { .. })
-                    if let Some(target) = defined_in(cluster, manifest, manifests, namespace) =>
+                    if let Some(target) = defined_in(cluster, manifest, manifests, namespace)
+                        .or_else(|| {
+                            unserved_as_new
+                                .then(|| cluster.target_unserved(&manifest.object, namespace))
+                                .flatten()
+                        }) =>
                 {
-                    // A custom resource of a CRD this release brings: new by definition.
-                    let mut desired = manifest.object.clone();
-                    if let Some(namespace) = target.namespace() {
-                        desired["metadata"]["namespace"] = Value::String(namespace.to_string());
-                    }
-                    return Ok(LiveObject {
-                        manifest,
-                        target,
-                        desired,
-                        live: None,
-                    });
-                }
-                Err(ClusterError::UnknownKind { .. })
-                    if unserved_as_new
-                        && let Some(target) =
-                            cluster.target_unserved(&manifest.object, namespace) =>
-                {
-                    let mut desired = manifest.object.clone();
-                    if let Some(namespace) = target.namespace() {
-                        desired["metadata"]["namespace"] = Value::String(namespace.to_string());
-                    }
+                    let desired = as_written(manifest, &target);
                     return Ok(LiveObject {
                         manifest,
                         target,
@@ -132,11 +119,7 @@ pub async fn compare<'m>(
                 let desired = match cluster.apply(&target, &manifest.object, true, force).await {
                     // With `force` the sync replaces the object: it is as written.
                     Err(err) if release.force && err.is_immutable_field() => {
-                        let mut desired = manifest.object.clone();
-                        if let Some(namespace) = target.namespace() {
-                            desired["metadata"]["namespace"] = Value::String(namespace.to_string());
-                        }
-                        desired
+                        as_written(manifest, &target)
                     }
                     applied => applied?,
                 };
@@ -152,6 +135,16 @@ pub async fn compare<'m>(
         .buffered(PARALLEL_REQUESTS)
         .try_collect()
         .await
+}
+
+/// The object as the release writes it, in its target's namespace: what a review shows
+/// where no dry-run can tell what the server would store.
+fn as_written(manifest: &Manifest, target: &Target) -> Value {
+    let mut desired = manifest.object.clone();
+    if let Some(namespace) = target.namespace() {
+        desired["metadata"]["namespace"] = Value::String(namespace.to_string());
+    }
+    desired
 }
 
 /// The address of a custom resource whose CRD is among `manifests`.
