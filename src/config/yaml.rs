@@ -47,7 +47,7 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     // is read again as written, as helmfile's Go struct gets it. Each pass fixes one.
     let mut rereads = 0;
     loop {
-        let err = match serde_path_to_error::deserialize(value.clone()) {
+        let err = match serde_path_to_error::deserialize(&value) {
             Ok(doc) => return Ok(doc),
             Err(err) => err,
         };

@@ -20,9 +20,9 @@ use gotemplate::template::{ParsedFile, TemplateError, TemplateSet, Tree};
 use crate::funcs::{Host, helm_funcs};
 
 /// A template file of the chart tree: its path there, its parse, and the chart it belongs to.
-struct File {
+struct File<'c> {
     name: String,
-    parsed: Result<ParsedFile, TemplateError>,
+    parsed: &'c Result<ParsedFile, TemplateError>,
     scope: usize,
 }
 
@@ -124,7 +124,7 @@ pub fn prepare(
 fn cached_set(
     cache: &SetCache,
     key: String,
-    files: &[File],
+    files: &[File<'_>],
 ) -> Result<Arc<ParsedSet>, NativeError> {
     if let Some(parsed) = cache
         .sets
@@ -182,12 +182,12 @@ fn validate_schemas(chart: &Chart, values: &serde_json::Map<String, Json>) -> Re
 }
 
 /// Every chart of the tree and its templates (a library chart contributes only partials).
-fn collect(
-    chart: &Chart,
+fn collect<'c>(
+    chart: &'c Chart,
     full_path: String,
     values_path: Vec<String>,
     scopes: &mut Vec<ChartScope>,
-    files: &mut Vec<File>,
+    files: &mut Vec<File<'c>>,
 ) {
     let index = scopes.len();
     scopes.push(ChartScope {
@@ -207,14 +207,14 @@ fn collect(
             files,
         );
     }
-    for template in &chart.templates {
+    for template in chart.templates.iter() {
         let base = template.name.rsplit('/').next().unwrap_or_default();
         if chart.is_library() && !base.starts_with('_') {
             continue;
         }
         files.push(File {
             name: format!("{full_path}/{}", template.name),
-            parsed: template.parsed.clone(),
+            parsed: &template.parsed,
             scope: index,
         });
     }
@@ -222,7 +222,7 @@ fn collect(
 
 /// Helm's `sortTemplates`: deeper paths first, then reverse lexical order. Later files'
 /// `define`s win, so a parent's helpers override a subchart's of the same name.
-fn sort_templates(files: &mut [File]) {
+fn sort_templates(files: &mut [File<'_>]) {
     files.sort_by(|a, b| {
         let depth = |s: &str| s.matches('/').count();
         depth(&b.name)

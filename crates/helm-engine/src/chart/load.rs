@@ -20,8 +20,8 @@ pub struct Chart {
     pub metadata: Json,
     /// values.yaml.
     pub values: serde_json::Map<String, Json>,
-    /// `templates/...`, parsed.
-    pub templates: Vec<Template>,
+    /// `templates/...`, parsed; shared, as every render starts from a copy of the chart.
+    pub templates: Arc<[Template]>,
     /// Every other file, for `.Files` (including `crds/`).
     pub files: crate::chart::files::FileData,
     pub dependencies: Vec<Chart>,
@@ -239,7 +239,7 @@ fn load_subcharts(
     Ok(loaded.into_iter().flatten().collect())
 }
 
-fn parse_templates(templates: Vec<(String, String)>) -> Vec<Template> {
+fn parse_templates(templates: Vec<(String, String)>) -> Arc<[Template]> {
     let funcs = crate::funcs::helm_funcs();
     templates
         .into_par_iter()
@@ -247,7 +247,8 @@ fn parse_templates(templates: Vec<(String, String)>) -> Vec<Template> {
             let parsed = ParsedFile::parse(&name, &src, &|f| funcs.contains(f));
             Template { name, parsed }
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// values.yaml as Helm reads it: a map (an empty file is an empty map).

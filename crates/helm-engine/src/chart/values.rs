@@ -160,7 +160,7 @@ mod tests {
         Chart {
             metadata: json!({"name": "c", "version": "1.0.0"}),
             values: values.as_object().cloned().unwrap(),
-            templates: Vec::new(),
+            templates: Default::default(),
             files: Default::default(),
             dependencies: Vec::new(),
             schema: None,
