@@ -335,22 +335,14 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
-            let doc = render_release_fields(
-                doc,
-                (&at, &base_dir),
-                &settings[part.owner],
-                &environment,
-                &templates,
-            )
-            .and_then(|doc| {
-                expand_values_template(
-                    doc,
-                    (&at, &base_dir),
-                    &settings[part.owner],
-                    &environment,
-                    &templates,
-                )
-            })?;
+            let pass = ReleasePass {
+                at: &at,
+                base_dir: &base_dir,
+                settings: &settings[part.owner],
+                environment: &environment,
+                templates: &templates,
+            };
+            let doc = pass.run(doc)?;
             let mut release =
                 resolve_release(doc, at, &base_dir, &settings[part.owner], &environment)?;
             release.file_selectors.clone_from(&part.selectors);
@@ -843,141 +835,154 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
     settings
 }
 
-/// helmfile's release pass: template actions left in a release's name, chart, namespace,
-/// version, labels and values file paths (written escaped in the state file, as
-/// ``{{`{{ .Release.Name }}`}}``) are rendered with the release's own data, again until
-/// nothing changes, as helmfile does (at most 6 times).
-fn render_release_fields(
-    mut doc: ReleaseDoc,
-    (at, base_dir): (&Location, &Path),
-    settings: &FileSettings,
-    environment: &Environment,
-    templates: &Templates,
-) -> Result<ReleaseDoc, ConfigError> {
-    const MAX_ROUNDS: usize = 6;
-    let templated = |text: &str| text.contains("{{");
-    let any_templated = templated(&doc.name)
-        || templated(&doc.chart)
-        || doc.namespace.as_deref().is_some_and(templated)
-        || doc.version.as_deref().is_some_and(templated)
-        || doc.labels.values().any(|v| templated(v))
-        || doc
-            .values
-            .iter()
-            .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)))
-        || doc.secrets.iter().any(|path| templated(path));
-    if !any_templated {
-        return Ok(doc);
+/// helmfile's release pass over one release: its place, and what its fields are rendered
+/// with.
+struct ReleasePass<'a> {
+    at: &'a Location,
+    /// helmfile's base path, which the file functions resolve from.
+    base_dir: &'a Path,
+    settings: &'a FileSettings,
+    environment: &'a Environment,
+    templates: &'a Templates,
+}
+
+impl ReleasePass<'_> {
+    /// The release's fields, then its `valuesTemplate`, rendered with its own data.
+    fn run(&self, doc: ReleaseDoc) -> Result<ReleaseDoc, ConfigError> {
+        let doc = self.fields(doc)?;
+        self.values_template(doc)
     }
-    for _ in 0..MAX_ROUNDS {
-        let data = release_data(&doc, settings, environment);
-        let render = |text: &str| -> Result<String, ConfigError> {
-            if !templated(text) {
-                return Ok(text.to_string());
-            }
-            templates
-                .go()
-                .render(&at.file, text, at.line, &data, Pass::Final, base_dir)
-        };
-        let name = render(&doc.name)?;
-        let chart = render(&doc.chart)?;
-        let namespace = doc.namespace.as_deref().map(render).transpose()?;
-        let version = doc.version.as_deref().map(render).transpose()?;
-        let labels = doc
-            .labels
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), render(v)?)))
-            .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
-        let values = doc
-            .values
-            .iter()
-            .map(|entry| match entry {
-                ValuesEntry::File(path) => render(path).map(ValuesEntry::File),
-                inline => Ok(inline.clone()),
-            })
-            .collect::<Result<Vec<_>, ConfigError>>()?;
-        let secrets = doc
-            .secrets
-            .iter()
-            .map(|path| render(path))
-            .collect::<Result<Vec<_>, ConfigError>>()?;
-        let settled = name == doc.name
-            && chart == doc.chart
-            && namespace == doc.namespace
-            && version == doc.version
-            && labels == doc.labels
-            && values == doc.values
-            && secrets == doc.secrets;
-        doc.name = name;
-        doc.chart = chart;
-        doc.namespace = namespace;
-        doc.version = version;
-        doc.labels = labels;
-        doc.values = values;
-        doc.secrets = secrets;
-        if settled {
+
+    /// What a release's fields are rendered with: the state's data and `.Release`.
+    fn data(&self, doc: &ReleaseDoc) -> Value {
+        let mut labels = self.settings.common_labels.clone();
+        labels.extend(doc.labels.clone());
+        let mut context = template_context(self.environment);
+        context["release"] = json!({
+            "name": doc.name,
+            "namespace": doc.namespace.clone().unwrap_or_default(),
+            "labels": labels,
+            "chart": doc.chart,
+            "kubeContext": doc.kube_context.clone().unwrap_or_default(),
+        });
+        gotmpl::data_of(&context)
+    }
+
+    fn render(&self, text: &str, data: &Value) -> Result<String, ConfigError> {
+        self.templates.go().render(
+            &self.at.file,
+            text,
+            self.at.line,
+            data,
+            Pass::Final,
+            self.base_dir,
+        )
+    }
+
+    /// helmfile's release pass: template actions left in a release's name, chart, namespace,
+    /// version, labels, values and secrets file paths (written escaped in the state file, as
+    /// ``{{`{{ .Release.Name }}`}}``) are rendered with the release's own data, again until
+    /// nothing changes, as helmfile does (at most 6 times).
+    fn fields(&self, mut doc: ReleaseDoc) -> Result<ReleaseDoc, ConfigError> {
+        const MAX_ROUNDS: usize = 6;
+        let templated = |text: &str| text.contains("{{");
+        let any_templated = templated(&doc.name)
+            || templated(&doc.chart)
+            || doc.namespace.as_deref().is_some_and(templated)
+            || doc.version.as_deref().is_some_and(templated)
+            || doc.labels.values().any(|v| templated(v))
+            || doc
+                .values
+                .iter()
+                .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)))
+            || doc.secrets.iter().any(|path| templated(path));
+        if !any_templated {
             return Ok(doc);
         }
-    }
-    Err(ConfigError::Invalid {
-        at: at.clone(),
-        message: format!(
-            "release `{}`: its fields still hold template actions after {MAX_ROUNDS} renders",
-            doc.name
-        ),
-    })
-}
-
-/// What a release's fields are rendered with in helmfile's release pass: the state's data
-/// and `.Release`.
-fn release_data(doc: &ReleaseDoc, settings: &FileSettings, environment: &Environment) -> Value {
-    let mut labels = settings.common_labels.clone();
-    labels.extend(doc.labels.clone());
-    let mut context = template_context(environment);
-    context["release"] = json!({
-        "name": doc.name,
-        "namespace": doc.namespace.clone().unwrap_or_default(),
-        "labels": labels,
-        "chart": doc.chart,
-        "kubeContext": doc.kube_context.clone().unwrap_or_default(),
-    });
-    gotmpl::data_of(&context)
-}
-
-/// helmfile's `valuesTemplate`: values entries rendered, once the release's own fields are
-/// final, with its data (an inline map as the YAML text of it), and put before `values`.
-fn expand_values_template(
-    mut doc: ReleaseDoc,
-    (at, base_dir): (&Location, &Path),
-    settings: &FileSettings,
-    environment: &Environment,
-    templates: &Templates,
-) -> Result<ReleaseDoc, ConfigError> {
-    if doc.values_template.is_empty() {
-        return Ok(doc);
-    }
-    let data = release_data(&doc, settings, environment);
-    let render = |text: &str| {
-        templates
-            .go()
-            .render(&at.file, text, at.line, &data, Pass::Final, base_dir)
-    };
-    let mut entries = Vec::new();
-    for entry in std::mem::take(&mut doc.values_template) {
-        entries.push(match entry {
-            ValuesEntry::File(path) => ValuesEntry::File(render(&path)?),
-            ValuesEntry::Inline(inline) => {
-                let text = serde_yaml_ng::to_string(&inline).map_err(|e| ConfigError::Invalid {
-                    at: at.clone(),
-                    message: format!("valuesTemplate: {e}"),
-                })?;
-                ValuesEntry::Inline(yaml::parse_document(&render(&text)?, &at.file, at.line)?)
+        for _ in 0..MAX_ROUNDS {
+            let data = self.data(&doc);
+            let render = |text: &str| -> Result<String, ConfigError> {
+                if !templated(text) {
+                    return Ok(text.to_string());
+                }
+                self.render(text, &data)
+            };
+            let name = render(&doc.name)?;
+            let chart = render(&doc.chart)?;
+            let namespace = doc.namespace.as_deref().map(render).transpose()?;
+            let version = doc.version.as_deref().map(render).transpose()?;
+            let labels = doc
+                .labels
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), render(v)?)))
+                .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
+            let values = doc
+                .values
+                .iter()
+                .map(|entry| match entry {
+                    ValuesEntry::File(path) => render(path).map(ValuesEntry::File),
+                    inline => Ok(inline.clone()),
+                })
+                .collect::<Result<Vec<_>, ConfigError>>()?;
+            let secrets = doc
+                .secrets
+                .iter()
+                .map(|path| render(path))
+                .collect::<Result<Vec<_>, ConfigError>>()?;
+            let settled = name == doc.name
+                && chart == doc.chart
+                && namespace == doc.namespace
+                && version == doc.version
+                && labels == doc.labels
+                && values == doc.values
+                && secrets == doc.secrets;
+            doc.name = name;
+            doc.chart = chart;
+            doc.namespace = namespace;
+            doc.version = version;
+            doc.labels = labels;
+            doc.values = values;
+            doc.secrets = secrets;
+            if settled {
+                return Ok(doc);
             }
-        });
+        }
+        Err(ConfigError::Invalid {
+            at: self.at.clone(),
+            message: format!(
+                "release `{}`: its fields still hold template actions after {MAX_ROUNDS} renders",
+                doc.name
+            ),
+        })
     }
-    entries.append(&mut doc.values);
-    doc.values = entries;
-    Ok(doc)
+
+    /// helmfile's `valuesTemplate`: values entries rendered, once the release's own fields are
+    /// final, with its data (an inline map as the YAML text of it), and put before `values`.
+    fn values_template(&self, mut doc: ReleaseDoc) -> Result<ReleaseDoc, ConfigError> {
+        if doc.values_template.is_empty() {
+            return Ok(doc);
+        }
+        let data = self.data(&doc);
+        let render = |text: &str| self.render(text, &data);
+        let at = self.at;
+        let mut entries = Vec::new();
+        for entry in std::mem::take(&mut doc.values_template) {
+            entries.push(match entry {
+                ValuesEntry::File(path) => ValuesEntry::File(render(&path)?),
+                ValuesEntry::Inline(inline) => {
+                    let text =
+                        serde_yaml_ng::to_string(&inline).map_err(|e| ConfigError::Invalid {
+                            at: at.clone(),
+                            message: format!("valuesTemplate: {e}"),
+                        })?;
+                    ValuesEntry::Inline(yaml::parse_document(&render(&text)?, &at.file, at.line)?)
+                }
+            });
+        }
+        entries.append(&mut doc.values);
+        doc.values = entries;
+        Ok(doc)
+    }
 }
 
 fn resolve_release(
