@@ -44,8 +44,26 @@ is charts.py's: PyYAML SafeLoader without timestamps). A helmfile write-values t
 for want of the network (chart downloads, helm repo lookups, remote values) is classified
 "helmfile needs network" and dropped, as is any other helmfile failure.
 
+When helmfile's list succeeds and every release it would render (enabled and installed)
+has a LOCAL chart -- the chart, resolved against the directory of the state file that
+declares the release (`#  Source:` of `helmfile build`), is a directory with a Chart.yaml;
+charts from repositories or OCI cannot be fetched offline -- the case is a *local-chart
+case* and the rendered manifests are compared too:
+
+    helmfile -f FILE -e ENV template --skip-deps
+    orch -f FILE -e ENV template --skip-deps
+
+Both outputs are parsed as multi-document YAML (the same loader), empty documents and
+comments (`# Source:`) dropped, objects keyed by (apiVersion, kind, namespace, name), the
+namespace ""/absent and "default" being one unless --strict-namespace, and compared field
+by field. Random values (randAlphaNum, genCA...): when they differ, helmfile is run a
+second time and a path whose value changes between the two helmfile runs is accepted when
+orch's value has the same shape (charts.py's rule); an object whose name changes between
+the runs is paired with orch's unmatched object of the same kind and namespace. A helmfile
+template failure drops the case from the template totals (it is still listed).
+
 Each case is reported as: same / differs (first differences) / orch error (first line of
-stderr) / helmfile error (dropped; first line), for list and for write-values; then a
+stderr) / helmfile error (dropped; first line), for list, write-values and template; then a
 per-repo summary, totals (cases and files: files helmfile loads offline, of those orch loads,
 orch same list, same write-values), and orch's error messages normalised (file names, line
 numbers, release names out) and counted: the constructs to implement next.
@@ -59,7 +77,7 @@ import yaml
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from charts import Loader, diff, short  # noqa: E402
+from charts import Loader, diff, shape, short  # noqa: E402
 
 MAX_DIFFS = 5
 STDERR_KEEP = 1500  # the last characters of a failing run's stderr, kept in the JSON
@@ -157,8 +175,12 @@ def first_line(err):
 
 
 def helmfile_error_line(err):
-    """helmfile prints `in ./helmfile.yaml: ... error ...` -- the informative part."""
+    """helmfile prints `in ./helmfile.yaml: ... error ...` -- the informative part; when a
+    helm command failed, helm's own `Error: ...` (in helmfile's STDERR: block)."""
     lines = ANSI_RX.sub("", err).splitlines()
+    for l in lines:
+        if re.match(r"^\s*Error: ", l):
+            return l.strip()
     for i, l in enumerate(lines):
         if re.search(r"err(or)?[: ]|failed|cannot|not found|invalid", l, re.I) \
                 and not re.match(r"(Adding repo|WARNING|W\d{4})", l):
@@ -258,6 +280,65 @@ def compare_values(h, o):
     return len(h), diffs
 
 
+def parse_manifests(text, strict_ns):
+    """Rendered manifests -> {(apiVersion, kind, namespace, name): object}. Empty documents
+    and comments are dropped; an object rendered twice is kept twice (name#2). Raises
+    ValueError on invalid YAML."""
+    out = {}
+    for chunk in re.split(r"(?m)^---[ \t]*$", text):
+        try:
+            obj = yaml.load(chunk, Loader=Loader)
+        except yaml.YAMLError as e:
+            raise ValueError(f"invalid YAML: {str(e).splitlines()[0]}")
+        if obj is None:
+            continue
+        meta = (obj.get("metadata") or {}) if isinstance(obj, dict) else {}
+        ns = str(meta.get("namespace") or "")
+        if not strict_ns and ns in ("", "default"):
+            ns = "default"
+        key = (str(obj.get("apiVersion", "?")), str(obj.get("kind", "?")), ns, str(meta.get("name", "?"))) \
+            if isinstance(obj, dict) else ("?", f"<{type(obj).__name__}>", "", "?")
+        k, n = key, 1
+        while k in out:
+            n += 1
+            k = key[:3] + (f"{key[3]}#{n}",)
+        out[k] = obj
+    return out
+
+
+def pair_random_names(h, o, names):
+    """Objects named at random (helm test pods `...-test-{{ randAlphaNum 5 }}`): for each
+    key in `names` that o lacks, o's first unmatched object of the same apiVersion, kind
+    and namespace takes that key, so that it is compared field by field (the name too)."""
+    extra = [k for k in o if k not in h]
+    for k in [k for k in h if k in names and k not in o]:
+        m = next((x for x in extra if x[:3] == k[:3]), None)
+        if m:
+            extra.remove(m)
+            o[k] = o.pop(m)
+    return o
+
+
+def compare_manifests(h, o, random=frozenset()):
+    """-> (diffs, accepted). Paths are "apiVersion/kind ns/name:field.path"; a path in
+    `random` (it changes between two helmfile runs) passes when orch's value has its shape."""
+    diffs, accepted = [], 0
+    for k in list(h) + [k for k in o if k not in h]:
+        name = f"{k[0]}/{k[1]} {k[2]}/{k[3]}"
+        if k not in o:
+            diffs.append({"path": name, "helmfile": "<object>", "orch": "<missing>"})
+        elif k not in h:
+            diffs.append({"path": name, "helmfile": "<missing>", "orch": "<object>"})
+        else:
+            for p, a, b in diff(h[k], o[k]):
+                path = name + ":" + ".".join(str(x) for x in p)
+                if path in random and shape(a) == shape(b):
+                    accepted += 1
+                else:
+                    diffs.append({"path": path, "helmfile": short(a), "orch": short(b)})
+    return diffs, accepted
+
+
 # ---------------------------------------------------------------------------- one case
 
 def where(root, entry):
@@ -279,9 +360,74 @@ def templated(path):
     return False
 
 
+def local_chart_case(rn, cwd, f, env, releases):
+    """Whether helmfile would render only local charts here: every enabled, installed release
+    (what `helmfile template` renders) has a chart that is a directory with a Chart.yaml,
+    relative to the state file declaring the release. `helmfile list` gives the rendered
+    chart but not that file (sub-helmfiles, helmfile.d); `helmfile build` prints each state
+    under `#  Source: <abs path>` -- releases are matched by (name, chart), else by name.
+    helmfile's build fails offline when a release needs chartify (patches, transformers,
+    chart `needs`: it runs kustomize / helm fetch); then charts are resolved against the
+    entry's directory (the helmfile.d dir for one), right for a single-file entry."""
+    rels = [r for r in releases if r.get("enabled", True) and r.get("installed", True)]
+    if not rels or any(str(r.get("chart", "")).startswith("oci://") or "::" in str(r.get("chart", ""))
+                       for r in rels):
+        return False
+    rc, out, _ = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "build"], cwd)
+    entry_dir = os.path.join(cwd, f) if os.path.isdir(os.path.join(cwd, f)) else cwd
+    dirs = defaultdict(set)
+    for chunk in re.split(r"(?m)^---[ \t]*$", out if rc == 0 else ""):
+        m = re.search(r"(?m)^#\s+Source: (.*?)\s*$", chunk)
+        try:
+            doc = yaml.load(chunk, Loader=Loader)
+        except yaml.YAMLError:
+            continue
+        if not m or not isinstance(doc, dict):
+            continue
+        for r in doc.get("releases") or []:
+            d = os.path.dirname(m.group(1))
+            dirs[(r.get("name"), r.get("chart"))].add(d)
+            dirs[r.get("name")].add(d)
+    return all(any(os.path.isfile(os.path.join(d, r["chart"], "Chart.yaml"))
+                   for d in dirs.get((r["name"], r["chart"])) or dirs.get(r["name"]) or {entry_dir})
+               for r in rels)
+
+
+def template_case(rn, cwd, f, env, strict_ns):
+    """helmfile template vs orch template, compared as sets of Kubernetes objects."""
+    hcmd = [rn.bins["helmfile"], "-f", f, "-e", env, "template", "--skip-deps"]
+    rc, hout, err = rn.run(hcmd, cwd)
+    try:
+        h = parse_manifests(hout, strict_ns) if rc == 0 else None
+    except ValueError as e:
+        rc, err = 1, f"helmfile output: {e}"
+    if rc != 0:
+        return {"status": "helmfile error", "message": helmfile_error_line(err), "stderr": err[-STDERR_KEEP:]}
+    rc, oout, err = rn.run([rn.bins["orch"], "-f", f, "-e", env, "template", "--skip-deps"], cwd)
+    try:
+        o = parse_manifests(oout, strict_ns) if rc == 0 else None
+    except ValueError as e:
+        rc, err = 1, f"orch output: {e}"
+    if rc != 0:
+        return {"status": "orch error", "message": first_line(err), "objects": len(h), "stderr": err[-STDERR_KEEP:]}
+    diffs, accepted = compare_manifests(h, o)
+    if diffs:  # random values? only helmfile's own run-to-run changes are relaxed
+        rc, hout2, _ = rn.run(hcmd, cwd)
+        try:
+            h2 = parse_manifests(hout2, strict_ns) if rc == 0 else {}
+        except ValueError:
+            h2 = {}
+        names = set(h) - set(h2) if h2 else set()
+        random = {d["path"] for d in compare_manifests(h, pair_random_names(h, h2, names))[0]} if h2 else set()
+        diffs, accepted = compare_manifests(h, pair_random_names(h, o, names), random)
+    return {"status": "differs" if diffs else "same", "objects": len(h), "random_accepted": accepted,
+            "diff_count": len(diffs), "diffs": diffs[:MAX_DIFFS]}
+
+
 def run_case(rn, root, entry, env, strict_ns):
     cwd, f = where(root, entry)
-    res = {"list": {}, "write_values": {"status": "skipped"}, "templated": templated(os.path.join(cwd, f))}
+    res = {"list": {}, "write_values": {"status": "skipped"}, "template": {"status": "skipped"},
+           "templated": templated(os.path.join(cwd, f))}
     rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "list", "--skip-charts", "--output", "json"], cwd)
     try:
         h = parse_list(out) if rc == 0 else None
@@ -292,6 +438,9 @@ def run_case(rn, root, entry, env, strict_ns):
         res["list"] = {"status": "helmfile error", "message": msg,
                        "network": bool(NETWORK_RX.search(err)), "stderr": err[-STDERR_KEEP:]}
         return res
+    # Before orch's list: a case orch cannot load is still a local-chart case (an orch error).
+    if local_chart_case(rn, cwd, f, env, h):
+        res["template"] = template_case(rn, cwd, f, env, strict_ns)
     rc, out, err = rn.run([rn.bins["orch"], "list", "-f", f, "-e", env, "-o", "json"], cwd)
     try:
         o = parse_list(out) if rc == 0 else None
@@ -364,6 +513,15 @@ def case_line(r):
             line += f" ({W['diff_count']} differences)"
             for d in W["diffs"]:
                 line += f"\n  - {code(d['path'])}: helmfile {code(d['helmfile'])} / orch {code(d['orch'])}"
+    T = r.get("template", {"status": "skipped"})
+    if T["status"] != "skipped":
+        line += f"; template {T['status']}"
+        if "message" in T:
+            line += f" — {code(T['message'][:240])}"
+        if T["status"] in ("same", "differs"):
+            line += f" ({T['objects']} objects" + (f", {T['diff_count']} differences" if T["diff_count"] else "") + ")"
+        for d in T.get("diffs", []):
+            line += f"\n  - {code(d['path'])}: helmfile {code(d['helmfile'])} / orch {code(d['orch'])}"
     return line
 
 
@@ -388,6 +546,7 @@ def file_rollup(results):
 def totals_row(label, results, rollup):
     L = Counter(r["list"]["status"] for r in results)
     W = Counter(r["write_values"]["status"] for r in results)
+    T = Counter(r.get("template", {}).get("status", "skipped") for r in results)
     loads = len(results) - L["helmfile error"]
     orch = L["same"] + L["differs"]
     wv = W["same"] + W["differs"] + W["orch error"]
@@ -396,7 +555,9 @@ def totals_row(label, results, rollup):
     return (f"| {label} | {len(results)} | {loads} | {orch} of {loads} | {L['same']} of {orch} | "
             f"{W['same']} of {wv} | {W['helmfile needs network'] + W['helmfile error']} | "
             f"{len(f)} | {fl} | {sum(v['orch'] for v in f)} of {fl} | {sum(v['same'] for v in f)} of {fl} | "
-            f"{sum(v['wv_same'] for v in f)} of {sum(v['wv_compared'] for v in f)} |")
+            f"{sum(v['wv_same'] for v in f)} of {sum(v['wv_compared'] for v in f)} | "
+            f"{len(results) - T['skipped']} | {T['same']} of {T['same'] + T['differs'] + T['orch error']} | "
+            f"{T['helmfile error']} |")
 
 
 def markdown(results, a, versions):
@@ -410,10 +571,13 @@ def markdown(results, a, versions):
     roll = file_rollup(results)
     out.append("## Totals\n")
     out.append("Cases are (entry file, environment); a file counts as loaded by helmfile if any of its cases "
-               "loads, and as loaded / same for orch if all the cases helmfile loads are.\n")
+               "loads, and as loaded / same for orch if all the cases helmfile loads are. Local-chart cases: every "
+               "release helmfile renders has a chart directory on disk; same template is over those helmfile "
+               "renders offline (orch errors count as not same).\n")
     out.append("| | cases | helmfile loads offline | of those, orch loads | orch same list | same write-values "
-               "| write-values dropped (helmfile failed) | files | helmfile loads | orch loads | same list | same write-values |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "| write-values dropped (helmfile failed) | files | helmfile loads | orch loads | same list | same write-values "
+               "| local-chart cases | same template | template dropped (helmfile failed) |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     out.append(totals_row("**all**", results, roll))
     real = [r for r in results if r["repo"] != "helmfile/helmfile"]
     out.append(totals_row("real repos (not helmfile/helmfile's tests)", real,
@@ -460,6 +624,22 @@ def markdown(results, a, versions):
         out.append("| cases | message |\n|---|---|")
         for msg, n in herrs.most_common(25):
             out.append(f"| {n} | {code(msg, True)} |")
+
+    bad = [r for r in results if r.get("template", {}).get("status") in ("differs", "orch error", "helmfile error")]
+    if bad:
+        out.append("\n## template: every local-chart case that is not the same\n")
+        out.append("First differences (object `apiVersion/kind namespace/name`, then the field path), "
+                   "or the failing tool's first error line.\n")
+        for r in bad:
+            T = r["template"]
+            line = f"- **{r['repo']} / {r['file']} / -e {r['env']}**: {T['status']}"
+            if "message" in T:
+                line += f" — {code(T['message'][:240])}"
+            else:
+                line += f" ({T['diff_count']} differences in {T['objects']} objects)"
+            for d in T.get("diffs", []):
+                line += f"\n  - {code(d['path'])}: helmfile {code(d['helmfile'])} / orch {code(d['orch'])}"
+            out.append(line)
 
     out.append("\n## Per repo\n")
     out.append("| repo | files | cases | helmfile loads | orch loads | same list | write-values compared | same write-values |")
@@ -528,7 +708,7 @@ def main():
                 r = run_case(rn, root, e, env, a.strict_namespace)
                 r.update(repo=e["repo"], file=e["file"], env=env)
                 print(f"{e['repo']} / {e['file']} / {env}: list {r['list']['status']}, "
-                      f"write-values {r['write_values']['status']}", file=sys.stderr)
+                      f"write-values {r['write_values']['status']}, template {r['template']['status']}", file=sys.stderr)
                 results.append(r)
                 shutil.rmtree(os.path.join(tmp, "work"), ignore_errors=True)
     if a.json_out:
