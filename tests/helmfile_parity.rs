@@ -54,6 +54,11 @@ const SELECTIONS: &[&[&str]] = &[
 ];
 
 fn compare(fixture: &str, environments: &[&str]) {
+    compare_with(fixture, environments, &[]);
+}
+
+/// [`compare`], with `helmfile_args` first on helmfile's command lines.
+fn compare_with(fixture: &str, environments: &[&str], helmfile_args: &[&str]) {
     let dir = repo().join("tests/fixtures/parity").join(fixture);
     let mut compared = 0;
     for environment in environments {
@@ -61,7 +66,7 @@ fn compare(fixture: &str, environments: &[&str]) {
             let mut args = vec!["-e", environment, "--allow-no-matching-release"];
             args.extend_from_slice(selection);
             let helmfile_list = {
-                let mut a = args.clone();
+                let mut a = [helmfile_args, &args].concat();
                 a.extend(["list", "--output", "json"]);
                 run_helmfile(&dir, &a)
             };
@@ -76,7 +81,7 @@ fn compare(fixture: &str, environments: &[&str]) {
             if expected.is_empty() {
                 continue;
             }
-            let mut a = args.clone();
+            let mut a = [helmfile_args, &args].concat();
             a.extend(["template", "--skip-deps"]);
             let helmfile_objects = objects(&run_helmfile(&dir, &a));
             let mut a = args.clone();
@@ -152,6 +157,43 @@ fn a_hook_at_no_event_helmfile_runs_loads_and_is_named_in_a_warning() {
 #[test]
 fn sub_helmfiles_fixture_agrees_with_helmfile() {
     compare("sub-helmfiles", &["default", "staging"]);
+}
+
+#[test]
+fn release_templates_fixture_agrees_with_helmfile() {
+    compare("release-templates", &["default", "staging"]);
+}
+
+#[test]
+fn any_yaml_a_chart_renders_is_printed_as_helmfile_prints_it() {
+    compare("any-yaml", &["default"]);
+    let dir = repo().join("tests/fixtures/parity/any-yaml");
+    let (code, _, stderr) = offline::orch(&dir, &["template"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("notes/templates/notes.yaml: missing apiVersion, missing kind"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = offline::orch(&dir, &["lint"]);
+    assert_ne!(code, 0, "lint takes a document that is no object");
+    assert!(stderr.contains("missing apiVersion"), "{stderr}");
+}
+
+#[test]
+fn chartify_fixture_agrees_with_helmfile() {
+    compare("chartify", &["default"]);
+}
+
+#[test]
+fn kustomize_patches_fixture_agrees_with_helmfile() {
+    // helmfile has kustomize patch what it renders; kubectl's kustomize does here.
+    let shim = repo().join("tests/fixtures/parity/kustomize-patches/kustomize-via-kubectl");
+    let shim = shim.to_str().unwrap();
+    compare_with(
+        "kustomize-patches",
+        &["default"],
+        &["--kustomize-binary", shim],
+    );
 }
 
 #[test]

@@ -13,7 +13,8 @@ use crate::config::{self, LoadOptions, Overrides, Spec};
 use crate::diff::ReleaseDiff;
 use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
-use crate::render::{ClusterView, Reading, RenderOptions, RenderedRelease, Renderer, checks};
+use crate::render::checks::{self, Documents};
+use crate::render::{ClusterView, Reading, RenderOptions, RenderedRelease, Renderer};
 use crate::sync::compare::diff_release;
 use crate::sync::history;
 
@@ -172,14 +173,15 @@ impl Session {
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a
     /// cluster as `cluster` shows it (offline: Helm's defaults and an empty `lookup`, as
     /// `helm template`), and checks what no cluster
-    /// could take: objects without apiVersion, kind or name, and objects two releases both
-    /// render. Any failure fails the whole render, before anything is written to a cluster.
+    /// could take: objects without apiVersion, kind or name (unless `documents` allows any
+    /// YAML), and objects two releases both render. Any failure fails the whole render, before anything is written to a cluster.
     /// `reading` says how much of each manifest is read (and so checked) beyond that.
     pub fn render(
         &self,
         global: &GlobalArgs,
         cluster: Option<ClusterView>,
         reading: Reading,
+        documents: Documents,
     ) -> Result<Vec<RenderedRelease>> {
         let fetcher = Fetcher::new(&self.spec.repositories, &global.fetch_options())?;
         let charts = self.fetch(&fetcher, &self.desired())?;
@@ -203,7 +205,7 @@ impl Session {
             "render",
             results.into_iter().map(|r| r.map_err(|e| e.to_string())),
         )?;
-        let problems = checks::problems(&self.spec, &rendered);
+        let problems = checks::problems(&self.spec, &rendered, documents);
         match problems.len() {
             0 => Ok(rendered),
             1 => anyhow::bail!("{}", problems[0]),

@@ -164,7 +164,7 @@ impl Spec {
 
     /// What a release's `*.j2` files see: the environment, and the release itself.
     fn release_context(&self, release: &ReleaseSpec) -> Value {
-        let mut context = template_context(&self.environment);
+        let mut context = template_context(&release.environment);
         context["release"] = json!({
             "name": release.id.name,
             "namespace": release.id.namespace,

@@ -6,10 +6,12 @@
 
 mod error;
 mod gotmpl;
+mod inherit;
 mod layering;
 mod schema;
 mod secrets;
 mod source;
+mod states;
 mod template;
 pub mod values;
 pub mod yaml;
@@ -17,9 +19,10 @@ pub mod yaml;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 pub use error::{ConfigError, Location};
 pub use layering::Overrides;
@@ -28,9 +31,9 @@ pub use source::read_text;
 
 use error::shorten;
 use gotmpl::Pass;
-use layering::read_values_file;
-use schema::{FileDoc, HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
+use schema::{HelmDefaultsDoc, ReleaseDoc, ValuesEntry};
 use source::Document;
+use states::{Loader, Part, Place, TOP_STATE};
 use template::Templates;
 use values::Assignment;
 
@@ -49,7 +52,8 @@ pub struct LoadOptions {
 
 /// Everything the releases files say, resolved for one environment.
 pub struct Spec {
-    pub environment: Environment,
+    /// The environment of the releases files given (a sub-helmfile's releases have their own).
+    pub environment: Arc<Environment>,
     pub releases: Vec<ReleaseSpec>,
     pub repositories: Vec<Repository>,
     templates: Templates,
@@ -57,6 +61,7 @@ pub struct Spec {
     sops_binary: PathBuf,
 }
 
+#[derive(Debug)]
 pub struct Environment {
     pub name: String,
     pub values: Value,
@@ -98,7 +103,7 @@ pub struct ReleaseSpec {
     pub history_max: usize,
     /// The selectors of the sub-helmfile entry that brought the release in: it is acted on
     /// only if it matches one, whatever the command line selects (helmfile's `selectors`).
-    pub file_selectors: Vec<String>,
+    pub file_selectors: Option<FileSelectors>,
     /// An object whose immutable fields change is deleted and created again (helm's --force).
     pub force: bool,
     /// A failed upgrade deletes the objects it created (helm's --cleanup-on-fail).
@@ -122,7 +127,18 @@ pub struct ReleaseSpec {
     pub missing_file_handler: MissingFileHandler,
     /// Applied to the rendered objects, in order.
     pub json_patches: Vec<JsonPatch>,
+    /// Strategic merge patches of the rendered objects, after `json_patches`, as helmfile
+    /// applies them.
+    pub strategic_merge_patches: Vec<Value>,
+    /// The namespace every rendered object is put in (helmfile's `forceNamespace`).
+    pub force_namespace: Option<String>,
+    /// Charts added to the release's chart as its dependencies, at fetch.
+    pub dependencies: Vec<ChartDependency>,
+    /// The command the rendered objects pass through last.
+    pub post_renderer: Option<PostRenderer>,
     pub hooks: Vec<ReleaseHook>,
+    /// The environment of its state: what its values files are rendered with.
+    pub environment: Arc<Environment>,
     /// The directory of the releases file: chart and values paths are relative to it.
     pub base_dir: PathBuf,
     pub defined_at: Location,
@@ -185,6 +201,40 @@ impl HookEvent {
     }
 }
 
+/// The directory `chart` names, relative to `base_dir`, when it is a local chart: an
+/// explicit path, or a relative one that exists (helmfile's rule); `None` for `repo/chart`.
+pub fn local_chart_dir(chart: &str, base_dir: &Path) -> Option<PathBuf> {
+    let explicit =
+        chart.starts_with("./") || chart.starts_with("../") || Path::new(chart).is_absolute();
+    let dir = source::join(base_dir, chart);
+    (explicit || dir.is_dir()).then_some(dir)
+}
+
+/// A sub-helmfile entry's `selectors`, and where the entry is.
+#[derive(Debug, Clone)]
+pub struct FileSelectors {
+    pub selectors: Vec<String>,
+    pub at: Location,
+}
+
+/// A chart added to a release's chart as a dependency, as helmfile's `dependencies`.
+#[derive(Debug, Clone)]
+pub struct ChartDependency {
+    /// As a release's `chart`: `repo/name`, `oci://…`, or a directory.
+    pub chart: String,
+    pub version: Option<String>,
+    pub alias: Option<String>,
+}
+
+/// helm's --post-renderer: a command given the rendered objects on stdin, whose stdout
+/// is what is applied.
+#[derive(Debug, Clone)]
+pub struct PostRenderer {
+    /// As written: a path relative to the state file's directory, or a command on PATH.
+    pub command: String,
+    pub args: Vec<String>,
+}
+
 /// An RFC 6902 patch and the objects it applies to.
 #[derive(Debug, Clone)]
 pub struct JsonPatch {
@@ -204,11 +254,7 @@ impl ReleaseSpec {
     /// The chart's directory when the chart is local: an explicit path, or a relative one
     /// that exists (helmfile's rule); `None` for `repo/chart` references.
     pub fn chart_dir(&self) -> Option<PathBuf> {
-        let explicit = self.chart.starts_with("./")
-            || self.chart.starts_with("../")
-            || Path::new(&self.chart).is_absolute();
-        let dir = source::join(&self.base_dir, &self.chart);
-        (explicit || dir.is_dir()).then_some(dir)
+        local_chart_dir(&self.chart, &self.base_dir)
     }
 
     /// The chart's name, as helmfile's implicit `chart` label: the last path element.
@@ -226,28 +272,11 @@ impl ReleaseSpec {
     }
 }
 
-/// One parsed document and where it came from.
-struct Part {
-    /// The file it was read from, in `files`.
-    file: usize,
-    /// The file whose releases its settings apply to: itself, or the file that named it
-    /// among its `bases`.
-    owner: usize,
-    /// The releases file (of those given) it was read for: its own, or one that named it
-    /// among its bases or sub-helmfiles.
-    top: usize,
-    /// The selectors its sub-helmfile entry gives: its releases are the ones matching any.
-    selectors: Vec<String>,
-    doc: FileDoc,
-    text: String,
-    first_line: usize,
-}
-
 pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
-    let mut files = source::discover(options.file.as_deref())?;
+    let files = source::discover(options.file.as_deref())?;
     let releases_files = files.len();
     let templates = Templates::default();
-    let mut parts = Vec::new();
+    let mut loader = Loader::new(&templates, options, files);
     // The templated remainder of each `*.j2` file, rendered once the environment is known.
     let mut deferred: Vec<(usize, String, usize)> = Vec::new();
 
@@ -256,14 +285,17 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         "values": {},
     });
     for file_index in 0..releases_files {
-        let path = files[file_index].clone();
+        let path = loader.files[file_index].clone();
         let path = &path;
+        let place = Place {
+            file: file_index,
+            owner: file_index,
+            state: TOP_STATE,
+        };
         if !source::is_minijinja(path) {
-            let first = parts.len();
-            load_state_file(
-                &templates, options, &mut parts, &mut files, file_index, file_index, 0,
-            )?;
-            for part in &mut parts[first..] {
+            let first = loader.parts.len();
+            loader.load_state_file(place, 0)?;
+            for part in &mut loader.parts[first..] {
                 part.top = file_index;
             }
             continue;
@@ -283,26 +315,27 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             let dir = path.parent().unwrap_or(Path::new(""));
             let rendered =
                 templates.render(path, head.text, head.first_line, &first_pass_context, dir)?;
-            parts.push(parse_part(file_index, path, rendered, head.first_line)?);
+            let part = states::parse_part(place, path, rendered, head.first_line)?;
+            loader.parts.push(part);
         }
         deferred.push((file_index, rest.to_string(), rest_line));
     }
 
-    let all: Vec<&Part> = parts.iter().collect();
-    let environment = load_environment(options, &all, &files, &templates)?;
+    let environment = Arc::new(loader.environment(TOP_STATE, None)?);
 
     let context = template_context(&environment);
     for (file_index, text, first_line) in deferred {
-        let path = &files[file_index];
+        let path = &loader.files[file_index];
         let dir = path.parent().unwrap_or(Path::new(""));
         let rendered = templates.render(path, &text, first_line, &context, dir)?;
         for document in source::split_documents(&rendered) {
-            let part = parse_part(
-                file_index,
-                path,
-                document.text.to_string(),
-                first_line + document.first_line - 1,
-            )?;
+            let place = Place {
+                file: file_index,
+                owner: file_index,
+                state: TOP_STATE,
+            };
+            let line = first_line + document.first_line - 1;
+            let part = states::parse_part(place, path, document.text.to_string(), line)?;
             if !part.doc.environments.is_empty() {
                 return Err(ConfigError::Invalid {
                     at: Location::new(path, part.first_line, 0),
@@ -311,14 +344,25 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                         .into(),
                 });
             }
-            parts.push(part);
+            loader.parts.push(part);
         }
     }
+    // Each sub-helmfile's environment is its own.
+    let mut environments = BTreeMap::from([(TOP_STATE, environment.clone())]);
+    for part in &loader.parts {
+        if let std::collections::btree_map::Entry::Vacant(entry) = environments.entry(part.state) {
+            entry.insert(Arc::new(loader.environment(part.state, None)?));
+        }
+    }
+    let Loader {
+        mut parts, files, ..
+    } = loader;
     // Stable: each releases file's parts stay in the order they were read (bases first,
     // then sub-helmfiles, as helmfile lists them), a `*.j2` file's rest after its head.
     parts.sort_by_key(|part| part.top);
 
     let settings = file_settings(&parts, files.len());
+    let release_templates = release_templates(&mut parts, files.len());
     let mut releases = Vec::new();
     let mut repositories = Vec::new();
     for part in &mut parts {
@@ -329,22 +373,32 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        for (index, doc) in std::mem::take(&mut part.doc.releases)
+        let environment = &environments[&part.state];
+        for (index, node) in std::mem::take(&mut part.doc.releases)
             .into_iter()
             .enumerate()
         {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
+            let node =
+                inherit::resolve(node, &release_templates[part.owner]).map_err(|message| {
+                    ConfigError::Invalid {
+                        at: at.clone(),
+                        message,
+                    }
+                })?;
+            let steps = [yaml::Step::Key("releases".into()), yaml::Step::Index(index)];
+            let doc: ReleaseDoc = yaml::typed(node, &part.text, path, part.first_line, &steps)?;
             let pass = ReleasePass {
                 at: &at,
                 base_dir: &base_dir,
                 settings: &settings[part.owner],
-                environment: &environment,
+                environment,
                 templates: &templates,
             };
             let doc = pass.run(doc)?;
             let mut release =
-                resolve_release(doc, at, &base_dir, &settings[part.owner], &environment)?;
+                resolve_release(doc, at, &base_dir, &settings[part.owner], environment)?;
             release.file_selectors.clone_from(&part.selectors);
             releases.push(release);
         }
@@ -393,373 +447,6 @@ fn offset_of(text: &str, document: &Document<'_>) -> usize {
     document.text.as_ptr() as usize - text.as_ptr() as usize
 }
 
-/// Reads a state file (a releases file, or a base of `owner`) into `parts`: each part
-/// rendered, its `bases` read before it, as helmfile merges a file over its bases.
-fn load_state_file(
-    templates: &Templates,
-    options: &LoadOptions,
-    parts: &mut Vec<Part>,
-    files: &mut Vec<PathBuf>,
-    file: usize,
-    owner: usize,
-    depth: usize,
-) -> Result<(), ConfigError> {
-    /// Bases of bases: far more than any real layout, few enough to stop a loop.
-    const MAX_BASES_DEPTH: usize = 20;
-    let path = files[file].clone();
-    let text = source::read_text(&path)?;
-    for (part_text, part_line) in state_parts(&text) {
-        let rendered = render_state_part(
-            templates,
-            options,
-            parts,
-            files,
-            (file, owner),
-            part_text,
-            part_line,
-        )?;
-        for document in source::split_documents(&rendered) {
-            let mut part = parse_part(
-                file,
-                &path,
-                document.text.to_string(),
-                part_line + document.first_line - 1,
-            )?;
-            part.owner = owner;
-            let base_dir = path.parent().unwrap_or(Path::new(""));
-            for base in std::mem::take(&mut part.doc.bases) {
-                let base_path = source::join(base_dir, &base);
-                if base_path == path || files[owner] == base_path {
-                    return Err(ConfigError::Invalid {
-                        at: Location::new(&path, part.first_line, 0),
-                        message: format!("bases: {} includes itself", base_path.display()),
-                    });
-                }
-                if depth >= MAX_BASES_DEPTH {
-                    return Err(ConfigError::Invalid {
-                        at: Location::new(&path, part.first_line, 0),
-                        message: format!(
-                            "bases nest more than {MAX_BASES_DEPTH} deep: {} (a loop?)",
-                            base_path.display()
-                        ),
-                    });
-                }
-                files.push(base_path);
-                let base = files.len() - 1;
-                load_state_file(templates, options, parts, files, base, owner, depth + 1)?;
-            }
-            let helmfiles = std::mem::take(&mut part.doc.helmfiles);
-            let at = Location::new(&path, part.first_line, 0);
-            // Pushed before its sub-helmfiles are read (they see its environments), moved
-            // after them: helmfile lists a sub-helmfile's releases first.
-            let position = parts.len();
-            let handler = part.doc.missing_file_handler;
-            parts.push(part);
-            for (sub, selectors) in sub_helmfiles(&helmfiles, base_dir, &path, &at, handler)? {
-                if depth >= MAX_BASES_DEPTH {
-                    return Err(ConfigError::Invalid {
-                        at,
-                        message: format!(
-                            "helmfiles nest more than {MAX_BASES_DEPTH} deep: {} (a loop?)",
-                            sub.display()
-                        ),
-                    });
-                }
-                // A sub-helmfile is a state of its own: its settings, its directory.
-                files.push(sub);
-                let index = files.len() - 1;
-                let first = parts.len();
-                load_state_file(templates, options, parts, files, index, index, depth + 1)?;
-                // A nested sub-helmfile's own selectors stay its own.
-                for part in parts[first..].iter_mut().filter(|p| p.selectors.is_empty()) {
-                    part.selectors.clone_from(&selectors);
-                }
-            }
-            let part = parts.remove(position);
-            parts.push(part);
-        }
-    }
-    Ok(())
-}
-
-/// The state files a `helmfiles` list names, globs expanded (in name order) relative to
-/// the naming file's directory, each with the entry's `selectors`. A pattern that matches
-/// nothing is skipped with a warning, as in helmfile, unless the state's
-/// `missingFileHandler` is `Error`.
-fn sub_helmfiles(
-    entries: &[schema::SubHelmfileDoc],
-    base_dir: &Path,
-    file: &Path,
-    at: &Location,
-    handler: Option<MissingFileHandler>,
-) -> Result<Vec<(PathBuf, Vec<String>)>, ConfigError> {
-    let invalid = |message: String| ConfigError::Invalid {
-        at: at.clone(),
-        message,
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        if let schema::SubHelmfileDoc::Spec(spec) = entry {
-            // The command line's selectors apply to every release of the one plan, which is
-            // what `selectorsInherited` asks for, and what a sub-helmfile without selectors
-            // gets in helmfile too.
-            if spec.selectors_inherited && !spec.selectors.is_empty() {
-                return Err(invalid(format!(
-                    "helmfiles: {}: `selectorsInherited: true` and `selectors` exclude each other",
-                    spec.path
-                )));
-            }
-            if !spec.values.is_empty() {
-                return Err(invalid(format!(
-                    "helmfiles: {}: `values` passed to a sub-helmfile are not supported yet",
-                    spec.path
-                )));
-            }
-        }
-        let pattern = source::join(base_dir, entry.path());
-        let mut matches: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
-            .map_err(|e| invalid(format!("helmfiles: {}: {e}", entry.path())))?
-            .filter_map(Result::ok)
-            .collect();
-        matches.sort();
-        if matches.is_empty() {
-            let message = format!("helmfiles: no file matches {}", pattern.display());
-            if handler == Some(MissingFileHandler::Error) {
-                return Err(invalid(message));
-            }
-            tracing::warn!("{at}: {message}");
-            continue;
-        }
-        for matched in matches {
-            // A directory is a helmfile.d: its state files, as a releases directory.
-            let sub_files = if matched.is_dir() {
-                source::discover(Some(&matched))?
-            } else {
-                vec![matched]
-            };
-            for sub in sub_files {
-                if sub == file {
-                    return Err(invalid(format!(
-                        "helmfiles: {} names the file itself",
-                        entry.path()
-                    )));
-                }
-                let selectors = match entry {
-                    schema::SubHelmfileDoc::Spec(spec) => spec.selectors.clone(),
-                    schema::SubHelmfileDoc::Path(_) => Vec::new(),
-                };
-                found.push((sub, selectors));
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// A state file's parts as helmfile splits them before rendering (on `\n---\n`), each with
-/// its first line.
-fn state_parts(text: &str) -> Vec<(&str, usize)> {
-    let mut parts = Vec::new();
-    let mut line = 1;
-    for part in text.split("\n---\n") {
-        parts.push((part, line));
-        line += part.matches('\n').count() + 2;
-    }
-    parts
-}
-
-/// Renders one part of a state file as helmfile does: a first pass only to read the part's
-/// `environments` and `values` (its errors are left to the second), then the final pass with the
-/// chosen environment's values as declared so far, this part included. A part without
-/// template actions is its own rendering.
-fn render_state_part(
-    templates: &Templates,
-    options: &LoadOptions,
-    parts: &[Part],
-    files: &[PathBuf],
-    (file, owner): (usize, usize),
-    text: &str,
-    first_line: usize,
-) -> Result<String, ConfigError> {
-    let path = &files[file];
-    if !text.contains("{{") {
-        return Ok(text.to_string());
-    }
-    let go = templates.go();
-    let name = &options.environment;
-    let data_of = |environment: &Environment| {
-        gotmpl::state_data(
-            name,
-            environment.kube_context.as_deref(),
-            &environment.values,
-        )
-    };
-    let mut so_far: Vec<&Part> = parts.iter().collect();
-    let before = environment_so_far(options, &so_far, files, templates)?;
-    // helmfile's base path: a base's file functions resolve from the file that names it.
-    let base_dir = files[owner].parent().unwrap_or(Path::new(""));
-    let first = go.render(
-        path,
-        text,
-        first_line,
-        &data_of(&before),
-        Pass::Environments,
-        base_dir,
-    );
-    let declared = first.ok().and_then(|rendered| {
-        let doc = yaml::parse_document::<FileDoc>(&rendered, path, first_line).ok()?;
-        Some(Part {
-            file,
-            owner,
-            top: owner,
-            selectors: Vec::new(),
-            doc,
-            text: rendered,
-            first_line,
-        })
-    });
-    let environment = match &declared {
-        Some(part) if part.doc.environments.contains_key(name) || !part.doc.values.is_empty() => {
-            so_far.push(part);
-            environment_so_far(options, &so_far, files, templates)?
-        }
-        _ => before,
-    };
-    go.render(
-        path,
-        text,
-        first_line,
-        &data_of(&environment),
-        Pass::Final,
-        base_dir,
-    )
-}
-
-fn parse_part(
-    file: usize,
-    path: &Path,
-    text: String,
-    first_line: usize,
-) -> Result<Part, ConfigError> {
-    let doc = yaml::parse_document(&text, path, first_line)?;
-    Ok(Part {
-        file,
-        owner: file,
-        top: file,
-        selectors: Vec::new(),
-        doc,
-        text,
-        first_line,
-    })
-}
-
-/// Merges the chosen environment's declarations across all files and loads its values.
-fn load_environment(
-    options: &LoadOptions,
-    parts: &[&Part],
-    files: &[PathBuf],
-    templates: &Templates,
-) -> Result<Environment, ConfigError> {
-    let name = options.environment.as_str();
-    let declarations: Vec<(&Part, &schema::EnvironmentDoc)> = parts
-        .iter()
-        .filter_map(|part| part.doc.environments.get(name).map(|env| (*part, env)))
-        .collect();
-    if declarations.is_empty() && name != DEFAULT_ENVIRONMENT {
-        let mut known: Vec<String> = parts
-            .iter()
-            .flat_map(|part| part.doc.environments.keys().cloned())
-            .collect();
-        known.sort();
-        known.dedup();
-        return Err(ConfigError::UnknownEnvironment {
-            name: name.to_string(),
-            known,
-        });
-    }
-    let mut environment = Environment {
-        name: name.to_string(),
-        values: Value::Object(Map::new()),
-        kube_context: None,
-    };
-    // A state's own `values` are helmfile's defaults: under every environment's.
-    for part in parts {
-        let handler = part.doc.missing_file_handler.unwrap_or_default();
-        let entries = &part.doc.values;
-        merge_values_entries(&mut environment, entries, part, files, templates, handler)?;
-    }
-    for (part, declaration) in declarations {
-        let handler = declaration
-            .missing_file_handler
-            .or(part.doc.missing_file_handler)
-            .unwrap_or_default();
-        let entries = &declaration.values;
-        merge_values_entries(&mut environment, entries, part, files, templates, handler)?;
-        let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
-        let at = Location::new(&files[part.file], part.first_line, 0);
-        for file in &declaration.secrets {
-            let path = source::join(base_dir, file);
-            let decrypted = secrets::read_secrets_file(&options.sops_binary, &path, &at, handler)?;
-            if let Some(layer) = decrypted {
-                values::merge(&mut environment.values, layer);
-            }
-        }
-        if declaration.kube_context.is_some() {
-            environment
-                .kube_context
-                .clone_from(&declaration.kube_context);
-        }
-    }
-    Ok(environment)
-}
-
-/// Merges `entries` (inline values, or files relative to the part's owner, rendered with
-/// the environment as it is so far) into the environment's values, in order.
-fn merge_values_entries(
-    environment: &mut Environment,
-    entries: &[ValuesEntry],
-    part: &Part,
-    files: &[PathBuf],
-    templates: &Templates,
-    handler: MissingFileHandler,
-) -> Result<(), ConfigError> {
-    let base_dir = files[part.owner].parent().unwrap_or(Path::new(""));
-    let at = Location::new(&files[part.file], part.first_line, 0);
-    for entry in entries {
-        let layer = match entry {
-            ValuesEntry::Inline(inline) => Some(inline.clone()),
-            ValuesEntry::File(file) => read_values_file(
-                templates,
-                &source::join(base_dir, file),
-                &at,
-                handler,
-                &template_context(environment),
-            )?,
-        };
-        if let Some(layer) = layer {
-            values::merge(&mut environment.values, layer);
-        }
-    }
-    Ok(())
-}
-
-/// The environment as the parts read so far declare it; one they do not declare yet has
-/// no values (a later part may declare it).
-fn environment_so_far(
-    options: &LoadOptions,
-    parts: &[&Part],
-    files: &[PathBuf],
-    templates: &Templates,
-) -> Result<Environment, ConfigError> {
-    match load_environment(options, parts, files, templates) {
-        Err(ConfigError::UnknownEnvironment { .. }) => Ok(Environment {
-            name: options.environment.clone(),
-            values: Value::Object(Map::new()),
-            kube_context: None,
-        }),
-        other => other,
-    }
-}
-
 fn template_context(environment: &Environment) -> Value {
     json!({
         "environment": {
@@ -769,6 +456,17 @@ fn template_context(environment: &Environment) -> Value {
         },
         "values": environment.values,
     })
+}
+
+/// Each state's release templates (a file's with its bases'), by the state's file index: a
+/// later part's template of the same name replaces an earlier one, as a file's replace its
+/// bases'.
+fn release_templates(parts: &mut [Part], states: usize) -> Vec<BTreeMap<String, yaml::Node>> {
+    let mut templates = vec![BTreeMap::new(); states];
+    for part in parts {
+        templates[part.owner].append(&mut part.doc.templates);
+    }
+    templates
 }
 
 /// What a file says for all its releases, gathered over its documents.
@@ -813,6 +511,8 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
                 .or(h.disable_openapi_validation);
             h.args = d.args.clone().or(h.args.take());
             h.sync_args = d.sync_args.clone().or(h.sync_args.take());
+            h.post_renderer = d.post_renderer.clone().or(h.post_renderer.take());
+            h.post_renderer_args = d.post_renderer_args.clone().or(h.post_renderer_args.take());
         }
         if s.helm_defaults.kube_context.is_none() {
             s.helm_defaults.kube_context.clone_from(&doc.context);
@@ -990,7 +690,7 @@ fn resolve_release(
     at: Location,
     base_dir: &Path,
     settings: &FileSettings,
-    environment: &Environment,
+    environment: &Arc<Environment>,
 ) -> Result<ReleaseSpec, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
         at: at.clone(),
@@ -1096,6 +796,21 @@ fn resolve_release(
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
+    // The release's own, else helmDefaults', as helmfile passes --post-renderer.
+    let post_renderer = doc
+        .post_renderer
+        .as_ref()
+        .or(settings.helm_defaults.post_renderer.as_ref())
+        .filter(|command| !command.is_empty())
+        .map(|command| PostRenderer {
+            command: command.clone(),
+            args: doc
+                .post_renderer_args
+                .clone()
+                .filter(|args| !args.is_empty())
+                .or_else(|| settings.helm_defaults.post_renderer_args.clone())
+                .unwrap_or_default(),
+        });
     let hooks = doc
         .hooks
         .into_iter()
@@ -1153,7 +868,7 @@ fn resolve_release(
             .or(defaults.timeout)
             .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         atomic: doc.atomic.or(defaults.atomic).unwrap_or(false),
-        file_selectors: Vec::new(),
+        file_selectors: None,
         force: doc.force.or(defaults.force) == Some(true),
         cleanup_on_fail: doc.cleanup_on_fail.or(defaults.cleanup_on_fail) == Some(true),
         disable_validation_on_install: doc
@@ -1195,7 +910,20 @@ fn resolve_release(
             .missing_file_handler
             .unwrap_or(settings.missing_file_handler),
         json_patches,
+        strategic_merge_patches: doc.strategic_merge_patches,
+        force_namespace: doc.force_namespace.filter(|ns| !ns.is_empty()),
+        dependencies: doc
+            .dependencies
+            .into_iter()
+            .map(|d| ChartDependency {
+                chart: d.chart,
+                version: d.version,
+                alias: d.alias,
+            })
+            .collect(),
+        post_renderer,
         hooks,
+        environment: environment.clone(),
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
     })

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::yaml::Node;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FileDoc {
@@ -28,17 +30,19 @@ pub struct FileDoc {
     pub kube_context: Option<String>,
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentDoc>,
+    /// Each a [`ReleaseDoc`], typed once the templates it inherits are merged into it.
     #[serde(default)]
-    pub releases: Vec<ReleaseDoc>,
+    pub releases: Vec<Node>,
     pub helm_defaults: Option<HelmDefaultsDoc>,
     #[serde(default)]
     pub repositories: Vec<RepositoryDoc>,
     pub missing_file_handler: Option<MissingFileHandler>,
     #[serde(default, deserialize_with = "scalar_texts")]
     pub common_labels: BTreeMap<String, String>,
-    /// Holds YAML anchors for releases to merge (`<<: *default`); helmfile ignores it too.
-    #[serde(default, rename = "templates")]
-    _templates: Option<serde::de::IgnoredAny>,
+    /// Release fields that releases name under `inherit` (or merge as YAML anchors,
+    /// `<<: *default`).
+    #[serde(default)]
+    pub templates: BTreeMap<String, Node>,
     #[serde(default)]
     pub api_versions: Vec<String>,
     pub kube_version: Option<String>,
@@ -105,8 +109,30 @@ pub struct ReleaseDoc {
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
     #[serde(default)]
     pub json_patches: Vec<JsonPatchDoc>,
+    /// Strategic merge patches of rendered objects: each a partial object naming its target.
+    #[serde(default)]
+    pub strategic_merge_patches: Vec<Value>,
+    /// Every rendered object's namespace.
+    pub force_namespace: Option<String>,
+    /// Charts added to the release's chart as dependencies.
+    #[serde(default)]
+    pub dependencies: Vec<DependencyDoc>,
+    /// A command the rendered objects pass through (helm's --post-renderer).
+    pub post_renderer: Option<String>,
+    pub post_renderer_args: Option<Vec<String>>,
     #[serde(default)]
     pub hooks: Vec<HookDoc>,
+}
+
+/// A chart a release adds to its chart's dependencies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyDoc {
+    /// `repo/name`, `oci://host/path/name`, or a chart directory.
+    pub chart: String,
+    #[serde(default, deserialize_with = "scalar_text")]
+    pub version: Option<String>,
+    pub alias: Option<String>,
 }
 
 /// A helmfile release hook: a command run at some of the release's events.
@@ -164,6 +190,8 @@ pub struct HelmDefaultsDoc {
     pub args: Option<Vec<String>>,
     /// Extra arguments for `helm upgrade`: orch has a meaning for `--force-conflicts` only.
     pub sync_args: Option<Vec<String>>,
+    pub post_renderer: Option<String>,
+    pub post_renderer_args: Option<Vec<String>>,
 }
 
 /// A `helmfiles` entry: a path or glob, or that with what the sub-helmfile is given.
@@ -182,8 +210,9 @@ pub struct SubHelmfileSpecDoc {
     pub selectors: Vec<String>,
     #[serde(default)]
     pub selectors_inherited: bool,
+    /// Values over the sub-helmfile's environment: files, or values written inline.
     #[serde(default)]
-    pub values: Vec<Value>,
+    pub values: Vec<ValuesEntry>,
 }
 
 impl SubHelmfileDoc {
@@ -327,12 +356,16 @@ pub fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::yaml::Step;
     use std::path::Path;
 
     fn release(text: &str) -> Result<ReleaseDoc, String> {
-        let doc: FileDoc = crate::config::yaml::parse_document(text, Path::new("f.yaml"), 1)
-            .map_err(|e| e.to_string())?;
-        Ok(doc.releases.into_iter().next().expect("one release"))
+        let file = Path::new("f.yaml");
+        let doc: FileDoc =
+            crate::config::yaml::parse_document(text, file, 1).map_err(|e| e.to_string())?;
+        let node = doc.releases.into_iter().next().expect("one release");
+        let steps = [Step::Key("releases".into()), Step::Index(0)];
+        crate::config::yaml::typed(node, text, file, 1, &steps).map_err(|e| e.to_string())
     }
 
     #[test]

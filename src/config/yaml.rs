@@ -17,7 +17,7 @@ use super::source::line_and_column;
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
+pub enum Step {
     Key(String),
     Index(usize),
 }
@@ -29,12 +29,22 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     file: &Path,
     first_line: usize,
 ) -> Result<T, ConfigError> {
-    let at = |line: usize, column: usize| Location::new(file, first_line + line - 1, column);
-    let mut value: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|err| syntax_error(text, &err, at))?;
+    let value = parse_value(text, file, first_line)?;
     if value.is_null() {
         return Ok(T::default());
     }
+    typed(value, text, file, first_line, &[])
+}
+
+/// A node of a document read by [`parse_document`] into a field of this type, to be typed
+/// later by [`typed`] (once something else is merged into it).
+pub type Node = serde_yaml_ng::Value;
+
+/// A document's tree, merge keys applied and keys made text.
+fn parse_value(text: &str, file: &Path, first_line: usize) -> Result<Node, ConfigError> {
+    let at = |line: usize, column: usize| Location::new(file, first_line + line - 1, column);
+    let mut value: Node =
+        serde_yaml_ng::from_str(text).map_err(|err| syntax_error(text, &err, at))?;
     // A merged map may hold `<<` of its own (`operators: {<<: *default, ...}` merged into a
     // release): merged again until none is left, as go-yaml resolves them.
     let mut merges = 0;
@@ -43,6 +53,19 @@ pub fn parse_document<T: DeserializeOwned + Default>(
         merge(&mut value, text, &at)?;
     }
     stringify_keys(&mut value);
+    Ok(value)
+}
+
+/// Types `value`, the node at `prefix` of the document `text`: errors point at the line of
+/// the failing key where the text has it.
+pub fn typed<T: DeserializeOwned>(
+    mut value: Node,
+    text: &str,
+    file: &Path,
+    first_line: usize,
+    prefix: &[Step],
+) -> Result<T, ConfigError> {
+    let at = |line: usize, column: usize| Location::new(file, first_line + line - 1, column);
     // A decimal read into a text field (`version: 12.8`) has lost its text once parsed; it
     // is read again as written, as helmfile's Go struct gets it. Each pass fixes one.
     let mut rereads = 0;
@@ -51,7 +74,7 @@ pub fn parse_document<T: DeserializeOwned + Default>(
             Ok(doc) => return Ok(doc),
             Err(err) => err,
         };
-        let steps: Vec<Step> = err
+        let inner: Vec<Step> = err
             .path()
             .iter()
             .filter_map(|segment| match segment {
@@ -60,10 +83,15 @@ pub fn parse_document<T: DeserializeOwned + Default>(
                 Segment::Enum { .. } | Segment::Unknown => None,
             })
             .collect();
+        let steps: Vec<Step> = prefix
+            .iter()
+            .cloned()
+            .chain(inner.iter().cloned())
+            .collect();
         let message = err.inner().to_string();
         if message.contains(super::schema::TEXT_OF_A_DECIMAL_LOST) && rereads < MAX_REREADS {
             let written = written_scalar(text, &steps);
-            if let (Some(written), Some(node)) = (written, node_at(&mut value, &steps)) {
+            if let (Some(written), Some(node)) = (written, node_at(&mut value, &inner)) {
                 *node = serde_yaml_ng::Value::String(written);
                 rereads += 1;
                 continue;

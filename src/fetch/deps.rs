@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::config::ChartDependency;
+
 use super::reference::{self, ChartRef, Source};
 use super::{FetchError, Fetcher};
 
@@ -46,6 +48,70 @@ pub fn with_dependencies(
         copy_dir(&dir, &target.join("charts").join(name))
             .map_err(|message| FetchError::Cache { message })?;
     }
+    Ok(target)
+}
+
+/// `chart_dir` copied into `workdir` with a release's added `dependencies`, as helmfile
+/// (chartify) adds them: each chart fetched into `charts/` and declared in Chart.yaml (a v1
+/// chart's requirements.yaml) under its alias, so that values and conditions address it
+/// as any dependency.
+pub fn with_added(
+    fetcher: &Fetcher<'_>,
+    chart_dir: &Path,
+    added: &[ChartDependency],
+    base_dir: &Path,
+    workdir: &Path,
+) -> Result<PathBuf, FetchError> {
+    let cache = |message: String| FetchError::Cache { message };
+    // Not where `with_dependencies` puts its copy, which may follow.
+    let name = chart_dir.file_name().unwrap_or_default();
+    let target = workdir.join("with-dependencies").join(name);
+    copy_dir(chart_dir, &target).map_err(cache)?;
+    let mut declared = Vec::new();
+    for dependency in added {
+        let chart = ChartRef::of_chart(&dependency.chart, base_dir, fetcher.repositories)?;
+        let fetched = fetcher.fetch(chart, dependency.version.as_deref())?;
+        let chart_yaml = fetched.dir.join("Chart.yaml");
+        let meta: Value = std::fs::read_to_string(&chart_yaml)
+            .ok()
+            .and_then(|text| serde_yaml_ng::from_str(&text).ok())
+            .ok_or_else(|| FetchError::Reference {
+                message: format!(
+                    "dependency {}: no readable {}",
+                    dependency.chart,
+                    chart_yaml.display()
+                ),
+            })?;
+        let name = field(&meta, "name").to_string();
+        let dir_name = dependency.alias.as_deref().unwrap_or(&name);
+        copy_dir(&fetched.dir, &target.join("charts").join(dir_name)).map_err(cache)?;
+        let mut entry = serde_json::json!({"name": name, "version": field(&meta, "version")});
+        if let Some(alias) = &dependency.alias {
+            entry["alias"] = Value::String(alias.clone());
+        }
+        declared.push(entry);
+    }
+    let v1 = std::fs::read_to_string(target.join("Chart.yaml"))
+        .ok()
+        .and_then(|text| serde_yaml_ng::from_str::<Value>(&text).ok())
+        .is_some_and(|chart| field(&chart, "apiVersion") != "v2");
+    let file = target.join(if v1 {
+        "requirements.yaml"
+    } else {
+        "Chart.yaml"
+    });
+    let mut doc: Value = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| serde_yaml_ng::from_str(&text).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({}));
+    match doc.get_mut("dependencies") {
+        Some(Value::Array(list)) => list.extend(declared),
+        _ => doc["dependencies"] = Value::Array(declared),
+    }
+    let text = serde_yaml_ng::to_string(&doc).map_err(|e| cache(e.to_string()))?;
+    std::fs::write(&file, text)
+        .map_err(|e| cache(format!("cannot write {}: {e}", file.display())))?;
     Ok(target)
 }
 

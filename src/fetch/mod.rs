@@ -153,7 +153,19 @@ impl<'a> Fetcher<'a> {
             .path()
             .join(&release.id.namespace)
             .join(&release.id.name);
-        let dir = deps::with_dependencies(self, &fetched.dir, &workdir)?;
+        let chart_dir = if release.dependencies.is_empty() {
+            fetched.dir.clone()
+        } else {
+            let base_dir = &release.base_dir;
+            deps::with_added(
+                self,
+                &fetched.dir,
+                &release.dependencies,
+                base_dir,
+                &workdir,
+            )?
+        };
+        let dir = deps::with_dependencies(self, &chart_dir, &workdir)?;
         Ok(FetchedChart { dir, ..fetched })
     }
 

@@ -1,7 +1,7 @@
 //! What a release's `chart:` names: a local directory, `REPO/NAME` in an HTTP repository or
 //! an OCI registry declared in `repositories:`, or an `oci://` reference.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::{ReleaseSpec, Repository};
 
@@ -35,17 +35,26 @@ impl<'a> ChartRef<'a> {
         release: &ReleaseSpec,
         repositories: &'a [Repository],
     ) -> Result<ChartRef<'a>, FetchError> {
-        let chart = release.chart.as_str();
+        Self::of_chart(&release.chart, &release.base_dir, repositories)
+    }
+
+    /// The chart a release's `chart` (or a `dependencies` entry's) names: `oci://…`, a
+    /// directory relative to `base_dir`, or `repo/name`.
+    pub fn of_chart(
+        chart: &str,
+        base_dir: &Path,
+        repositories: &'a [Repository],
+    ) -> Result<ChartRef<'a>, FetchError> {
         if let Some(rest) = chart.strip_prefix("oci://") {
             return oci(rest, repositories);
         }
-        if let Some(dir) = release.chart_dir() {
+        if let Some(dir) = crate::config::local_chart_dir(chart, base_dir) {
             return Ok(ChartRef::Local(dir));
         }
         let missing_dir = || FetchError::Reference {
             message: format!(
                 "chart directory {} does not exist",
-                release.base_dir.join(chart).display()
+                base_dir.join(chart).display()
             ),
         };
         let Some((repo, name)) = chart.split_once('/') else {

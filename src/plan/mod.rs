@@ -30,6 +30,9 @@ pub enum PlanError {
     Cycle { at: Location, path: Vec<String> },
     #[error("malformed selector `{selector}`: `{term}` is not key=value or key!=value")]
     BadSelector { selector: String, term: String },
+    /// A sub-helmfile entry's own `selectors` are wrong.
+    #[error("{at}: helmfiles: selectors: {error}")]
+    InSubHelmfileEntry { at: Location, error: Box<PlanError> },
     #[error(
         "no release matches {}; pass --allow-no-matching-release if that is expected",
         describe(selectors)
@@ -81,15 +84,20 @@ impl Plan {
                 release.enabled && selectors.iter().any(|s| s.matches(&labels))
             };
             // A sub-helmfile's own selectors replace the command line's for its releases.
-            let chosen = if release.file_selectors.is_empty() {
-                options.selectors.is_empty() || matches(&options.selectors)
-            } else {
-                let own = release
-                    .file_selectors
-                    .iter()
-                    .map(|s| s.parse::<Selector>())
-                    .collect::<Result<Vec<_>, _>>()?;
-                matches(&own)
+            let chosen = match &release.file_selectors {
+                None => options.selectors.is_empty() || matches(&options.selectors),
+                Some(own) => {
+                    let parsed = own
+                        .selectors
+                        .iter()
+                        .map(|s| s.parse::<Selector>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|error| PlanError::InSubHelmfileEntry {
+                            at: own.at.clone(),
+                            error: Box::new(error),
+                        })?;
+                    matches(&parsed)
+                }
             };
             selected.push(chosen);
         }

@@ -9,9 +9,19 @@ use crate::config::Spec;
 
 use super::{ObjectKey, RenderedRelease};
 
+/// What the rendered documents must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Documents {
+    /// Kubernetes objects, each identifiable: what goes to a cluster.
+    Objects,
+    /// Any YAML, as `helm template` prints it: a chart may render files that are not
+    /// objects (helmfile's own tests render such).
+    AnyYaml,
+}
+
 /// Every problem found, one line each, naming where the release is defined, the release and
 /// the template.
-pub fn problems(spec: &Spec, rendered: &[RenderedRelease]) -> Vec<String> {
+pub fn problems(spec: &Spec, rendered: &[RenderedRelease], documents: Documents) -> Vec<String> {
     let mut problems = Vec::new();
     let mut owners: HashMap<ObjectKey, (usize, &str)> = HashMap::new();
     for release in rendered {
@@ -36,11 +46,17 @@ pub fn problems(spec: &Spec, rendered: &[RenderedRelease]) -> Vec<String> {
             })
             .collect();
             if !unusable.is_empty() {
-                problems.push(format!(
+                let problem = format!(
                     "{at}: release {id}: {}: {}",
                     manifest.source,
                     unusable.join(", ")
-                ));
+                );
+                match documents {
+                    Documents::Objects => problems.push(problem),
+                    Documents::AnyYaml => {
+                        tracing::warn!("{problem}: not an object any cluster can take")
+                    }
+                }
                 continue;
             }
             let Some(key) = manifest.key(&id.namespace) else {

@@ -109,7 +109,7 @@ impl Manifest {
 
 /// Built-in kinds that are not namespaced. Offline there is no discovery to ask; the
 /// cluster stage asks the API server instead.
-fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+pub(super) fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         ("", "Namespace" | "Node" | "PersistentVolume")

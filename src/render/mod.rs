@@ -11,6 +11,8 @@ mod helm;
 mod kustomize;
 pub mod manifest;
 mod patches;
+mod post_render;
+mod strategic_merge;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -197,8 +199,16 @@ impl Renderer {
                 chart,
             )
         };
-        patches::apply(&release.json_patches, &mut manifests, &release.id.namespace)
+        patches::apply(release, &mut manifests).map_err(fail)?;
+        if let Some(post_renderer) = &release.post_renderer {
+            post_render::run(
+                post_renderer,
+                &mut manifests,
+                &release.base_dir,
+                self.reading,
+            )
             .map_err(fail)?;
+        }
         Ok(RenderedRelease {
             index,
             manifests,

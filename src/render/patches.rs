@@ -1,14 +1,72 @@
-//! A release's `jsonPatches` (RFC 6902), applied to its rendered objects as helmfile has
-//! kustomize apply them: each patch to every object its target matches, in order. A patch
-//! that matches nothing, or whose operations fail, is an error naming it.
+//! What helmfile has chartify and kustomize do to a release's rendered objects, in their
+//! order (checked against helmfile 0.166): `forceNamespace` (so patches name the forced
+//! namespace, as in helmfile), then `jsonPatches` (RFC 6902, each to every object its target
+//! matches), then `strategicMergePatches` (each to the object it names; one that names no
+//! namespace, to that object in any). A patch that matches nothing, or whose operations
+//! fail, is an error naming it.
 
 use serde_json::Value;
 
-use crate::config::{JsonPatch, PatchTargetDoc};
+use crate::config::{JsonPatch, PatchTargetDoc, ReleaseSpec};
 
-use super::manifest::Manifest;
+use super::manifest::{Manifest, is_cluster_scoped};
+use super::strategic_merge;
 
-pub fn apply(
+pub fn apply(release: &ReleaseSpec, manifests: &mut [Manifest]) -> Result<(), String> {
+    let namespace = match &release.force_namespace {
+        Some(forced) => {
+            force_namespace(forced, manifests)?;
+            forced
+        }
+        None => &release.id.namespace,
+    };
+    json_patches(&release.json_patches, manifests, namespace)?;
+    strategic_merge_patches(&release.strategic_merge_patches, manifests, namespace)
+}
+
+fn strategic_merge_patches(
+    patches: &[Value],
+    manifests: &mut [Manifest],
+    release_namespace: &str,
+) -> Result<(), String> {
+    for (index, patch) in patches.iter().enumerate() {
+        let text = |pointer: &str| patch.pointer(pointer).and_then(Value::as_str);
+        let (Some(api_version), Some(kind), Some(name)) =
+            (text("/apiVersion"), text("/kind"), text("/metadata/name"))
+        else {
+            return Err(format!(
+                "strategicMergePatches[{index}]: a patch names its object with apiVersion, kind and metadata.name"
+            ));
+        };
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let target = PatchTargetDoc {
+            group: Some(group.to_string()),
+            version: Some(version.to_string()),
+            kind: Some(kind.to_string()),
+            name: Some(name.to_string()),
+            namespace: text("/metadata/namespace").map(str::to_string),
+        };
+        let built_in = strategic_merge::is_built_in(api_version);
+        let mut matched = false;
+        for manifest in manifests.iter_mut() {
+            if targets(&target, &manifest.object, release_namespace) {
+                matched = true;
+                let mut object = manifest.whole_object()?;
+                strategic_merge::merge(&mut object, patch.clone(), kind, built_in);
+                replace_object(manifest, object);
+            }
+        }
+        if !matched {
+            return Err(format!(
+                "strategicMergePatches[{index}]: no rendered object is {}",
+                describe(&target)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn json_patches(
     patches: &[JsonPatch],
     manifests: &mut [Manifest],
     release_namespace: &str,
@@ -24,9 +82,7 @@ pub fn apply(
             let mut object = manifest.whole_object()?;
             json_patch::patch(&mut object, &patch.patch)
                 .map_err(|e| format!("jsonPatches[{index}]: {}: {e}", manifest.source))?;
-            // Written as helm writes YAML, so that kubectl reads back the same types.
-            manifest.text = helm_engine::json_to_yaml(&object) + "\n";
-            manifest.object = object;
+            replace_object(manifest, object);
         }
         if !matched {
             return Err(format!(
@@ -36,6 +92,31 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// Every namespaced object into `namespace`, as kustomize's `namespace:` puts them.
+fn force_namespace(namespace: &str, manifests: &mut [Manifest]) -> Result<(), String> {
+    for manifest in manifests.iter_mut() {
+        let kind = manifest.kind().unwrap_or_default().to_string();
+        let api_version = manifest.api_version().unwrap_or_default();
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        if kind.is_empty() || is_cluster_scoped(group, &kind) {
+            continue;
+        }
+        let mut object = manifest.whole_object()?;
+        if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.insert("namespace".into(), Value::String(namespace.to_string()));
+            replace_object(manifest, object);
+        }
+    }
+    Ok(())
+}
+
+/// A manifest's object changed: its text written as helm writes YAML, so that kubectl reads
+/// back the same types.
+fn replace_object(manifest: &mut Manifest, object: Value) {
+    manifest.text = helm_engine::json_to_yaml(&object) + "\n";
+    manifest.object = object;
 }
 
 fn targets(target: &PatchTargetDoc, object: &Value, release_namespace: &str) -> bool {
@@ -90,7 +171,7 @@ mod tests {
             r#"{"group": "apps", "kind": "Deployment", "name": "web"}"#,
             r#"[{"op": "replace", "path": "/spec/replicas", "value": 3}]"#,
         )];
-        apply(&patches, &mut manifests, "ns").unwrap();
+        json_patches(&patches, &mut manifests, "ns").unwrap();
         assert_eq!(manifests[0].object["spec"]["replicas"], 3);
         assert!(
             manifests[0].text.contains("replicas: 3"),
@@ -103,7 +184,7 @@ mod tests {
             r#"{"kind": "ConfigMap"}"#,
             r#"[{"op": "add", "path": "/data", "value": {"flag": "yes", "mode": "0755"}}]"#,
         )];
-        apply(&patches, &mut manifests, "ns").unwrap();
+        json_patches(&patches, &mut manifests, "ns").unwrap();
         assert_eq!(manifests[1].whole_object().unwrap(), manifests[1].object);
     }
 
@@ -116,7 +197,7 @@ mod tests {
         )
         .unwrap();
         let none = [patch(r#"{"kind": "Secret"}"#, "[]")];
-        let err = apply(&none, &mut manifests, "ns").unwrap_err();
+        let err = json_patches(&none, &mut manifests, "ns").unwrap_err();
         assert!(
             err.contains("no rendered object matches its target (kind=Secret)"),
             "{err}"
@@ -125,7 +206,7 @@ mod tests {
             r#"{"kind": "ConfigMap"}"#,
             r#"[{"op": "remove", "path": "/data/x"}]"#,
         )];
-        let err = apply(&failing, &mut manifests, "ns").unwrap_err();
+        let err = json_patches(&failing, &mut manifests, "ns").unwrap_err();
         assert!(err.starts_with("jsonPatches[0]: c/t.yaml: "), "{err}");
     }
 }

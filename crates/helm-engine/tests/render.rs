@@ -222,3 +222,31 @@ fn a_documents_object_is_what_kubernetes_reads_from_its_printed_text() {
     let object = script.object.as_ref().unwrap();
     assert_eq!(object["data"]["run.sh"], "echo hi\n");
 }
+
+#[test]
+fn a_chart_yaml_without_api_version_is_a_v1_chart_as_helm_loads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("Chart.yaml", "name: old\nversion: 1.0.0\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}-{{ .Chart.APIVersion }}\n",
+            ),
+        ],
+    );
+    let capabilities = CapabilitiesInfo::new(None, &[]).unwrap();
+    let documents = render_chart(
+        dir.path(),
+        &release(),
+        &serde_json::json!({}),
+        &capabilities,
+    )
+    .unwrap();
+    assert!(
+        to_stream(&documents).contains("name: old-v1"),
+        "{}",
+        to_stream(&documents)
+    );
+}

@@ -9,6 +9,7 @@ use crate::cli::session::Session;
 use crate::config::HookEvent;
 use crate::diff::{self, DiffSummary};
 use crate::render::Reading;
+use crate::render::checks::Documents;
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -36,6 +37,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
         global,
         Some(session.cluster_view(&runtime, &cluster)?),
         Reading::Whole,
+        Documents::Objects,
     )?;
     let diffs = session.diffs(&runtime, &cluster, &rendered, args.context)?;
     let summary = DiffSummary::of(&diffs);

@@ -8,6 +8,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
 use crate::render::Reading;
+use crate::render::checks::Documents;
 use crate::report;
 use crate::sync::status::release_status;
 
@@ -30,6 +31,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
         global,
         Some(session.cluster_view(&runtime, &cluster)?),
         Reading::Whole,
+        Documents::Objects,
     )?;
     let statuses = runtime.block_on(
         stream::iter(session.enabled())

@@ -9,6 +9,7 @@ use crate::cli::session::{Session, interrupt};
 use crate::config::HookEvent;
 use crate::diff::{self, DiffSummary};
 use crate::render::Reading;
+use crate::render::checks::Documents;
 use crate::report;
 use crate::sync::{SyncOptions, sync_plan};
 
@@ -37,6 +38,7 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         global,
         Some(session.cluster_view(&runtime, &cluster)?),
         Reading::Whole,
+        Documents::Objects,
     )?;
     let spec = &session.spec;
     if review {

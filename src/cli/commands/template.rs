@@ -10,6 +10,7 @@ use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
 use crate::config::HookEvent;
 use crate::render::Reading;
+use crate::render::checks::Documents;
 use crate::report;
 
 #[derive(Args)]
@@ -22,7 +23,7 @@ pub struct TemplateArgs {
 pub fn run(global: &GlobalArgs, args: &TemplateArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     session.run_hooks(global, HookEvent::Prepare)?;
-    let rendered = session.render(global, None, Reading::Heads)?;
+    let rendered = session.render(global, None, Reading::Heads, Documents::AnyYaml)?;
     match &args.output_dir {
         Some(dir) => {
             let files = report::manifests::write_dir(dir, &session.spec, &rendered)

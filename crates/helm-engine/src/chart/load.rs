@@ -266,8 +266,17 @@ fn parse_chart_yaml(text: &str, origin: &str) -> Result<Json, String> {
     let Some(Node::Map(entries)) = node else {
         return Err(format!("{origin}/Chart.yaml: not a map"));
     };
-    let map =
+    let mut map =
         typed_map(&entries, STRING_FIELDS).map_err(|e| format!("{origin}/Chart.yaml: {e}"))?;
+    // Helm's loader: charts in the wild omit it, so an empty one means v1.
+    if map
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        map.insert("apiVersion".into(), Json::String("v1".into()));
+    }
     validate_metadata(&map).map_err(|e| format!("{origin}/Chart.yaml: validation: {e}"))?;
     Ok(Json::Object(map))
 }
@@ -355,12 +364,10 @@ const STRING_FIELDS: &[&str] = &[
     "tags",
 ];
 
-/// Helm's `Metadata.Validate`: what a chart must declare before anything renders.
+/// Helm's `Metadata.Validate`: what a chart must declare before anything renders (its
+/// `apiVersion` is set by then).
 fn validate_metadata(map: &serde_json::Map<String, Json>) -> Result<(), String> {
     let text = |key: &str| map.get(key).and_then(Json::as_str).unwrap_or_default();
-    if text("apiVersion").is_empty() {
-        return Err("chart.metadata.apiVersion is required".into());
-    }
     let name = text("name");
     if name.is_empty() {
         return Err("chart.metadata.name is required".into());

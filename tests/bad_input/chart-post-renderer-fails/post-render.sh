@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "cannot post-render" >&2
+exit 4
