@@ -65,6 +65,9 @@ impl Session {
     /// Connects to the cluster of `--kube-context`, else of the environment's `kubeContext`,
     /// else kubeconfig's current context. The runtime drives all cluster IO of the command.
     pub fn connect(&self, global: &GlobalArgs) -> Result<(Runtime, Cluster)> {
+        for &index in &self.enabled() {
+            self.spec.releases[index].check_namespace()?;
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;

@@ -8,6 +8,7 @@ mod error;
 mod gotmpl;
 mod inherit;
 mod layering;
+mod lock;
 mod schema;
 mod secrets;
 mod source;
@@ -266,6 +267,16 @@ impl ReleaseSpec {
             .unwrap_or(&self.chart)
     }
 
+    /// Whether the namespace is one Kubernetes takes: checked before a command touches a
+    /// cluster, not when files load, since helmfile lists and renders any name.
+    pub fn check_namespace(&self) -> Result<(), ConfigError> {
+        let namespace = &self.id.namespace;
+        check_name(namespace, 63, false).map_err(|why| ConfigError::Invalid {
+            at: self.defined_at.clone(),
+            message: format!("namespace `{}` {why}", shorten(namespace)),
+        })
+    }
+
     /// Whether the release is to exist after a sync.
     pub fn desired(&self) -> bool {
         self.installed && self.enabled
@@ -363,6 +374,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
 
     let settings = file_settings(&parts, files.len());
     let release_templates = release_templates(&mut parts, files.len());
+    let mut locks = BTreeMap::new();
     let mut releases = Vec::new();
     let mut repositories = Vec::new();
     for part in &mut parts {
@@ -399,6 +411,12 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             let doc = pass.run(doc)?;
             let mut release =
                 resolve_release(doc, at, &base_dir, &settings[part.owner], environment)?;
+            pin_to_lock(
+                &mut release,
+                &mut locks,
+                &files[part.owner],
+                &settings[part.owner],
+            )?;
             release.file_selectors.clone_from(&part.selectors);
             releases.push(release);
         }
@@ -418,6 +436,34 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         templates,
         sops_binary: options.sops_binary.clone(),
     })
+}
+
+/// A release of a declared repository's chart at the version its state's lock file pins,
+/// when there is one. `locks` keeps each state file's lock, read once.
+fn pin_to_lock(
+    release: &mut ReleaseSpec,
+    locks: &mut BTreeMap<PathBuf, Option<lock::LockedVersions>>,
+    state_file: &Path,
+    settings: &FileSettings,
+) -> Result<(), ConfigError> {
+    let Some((repository, name)) = release.chart.split_once('/') else {
+        return Ok(());
+    };
+    if release.chart_dir().is_some() || !settings.repositories.iter().any(|r| r == repository) {
+        return Ok(());
+    }
+    let lock = match locks.get(state_file) {
+        Some(lock) => lock,
+        None => {
+            let read = lock::read(state_file, settings.lock_file_path.as_deref())?;
+            locks.entry(state_file.to_path_buf()).or_insert(read)
+        }
+    };
+    if let Some(lock) = lock {
+        let version = lock.version(name, release.version.as_deref(), &release.defined_at)?;
+        release.version = Some(version);
+    }
+    Ok(())
 }
 
 /// Adds a repository; files may repeat one, but one name cannot mean two repositories.
@@ -480,6 +526,9 @@ struct FileSettings {
     missing_file_handler: MissingFileHandler,
     api_versions: Vec<String>,
     kube_version: Option<String>,
+    lock_file_path: Option<String>,
+    /// The names of the repositories the state declares.
+    repositories: Vec<String>,
 }
 
 fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
@@ -531,6 +580,11 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
         if doc.kube_version.is_some() {
             s.kube_version.clone_from(&doc.kube_version);
         }
+        if doc.lock_file_path.is_some() {
+            s.lock_file_path.clone_from(&doc.lock_file_path);
+        }
+        s.repositories
+            .extend(doc.repositories.iter().map(|r| r.name.clone()));
     }
     settings
 }
@@ -595,7 +649,8 @@ impl ReleasePass<'_> {
                 .values
                 .iter()
                 .any(|v| matches!(v, ValuesEntry::File(path) if templated(path)))
-            || doc.secrets.iter().any(|path| templated(path));
+            || doc.secrets.iter().any(|path| templated(path))
+            || doc.needs.iter().any(|need| templated(need));
         if !any_templated {
             return Ok(doc);
         }
@@ -629,13 +684,19 @@ impl ReleasePass<'_> {
                 .iter()
                 .map(|path| render(path))
                 .collect::<Result<Vec<_>, ConfigError>>()?;
+            let needs = doc
+                .needs
+                .iter()
+                .map(|need| render(need))
+                .collect::<Result<Vec<_>, ConfigError>>()?;
             let settled = name == doc.name
                 && chart == doc.chart
                 && namespace == doc.namespace
                 && version == doc.version
                 && labels == doc.labels
                 && values == doc.values
-                && secrets == doc.secrets;
+                && secrets == doc.secrets
+                && needs == doc.needs;
             doc.name = name;
             doc.chart = chart;
             doc.namespace = namespace;
@@ -643,6 +704,7 @@ impl ReleasePass<'_> {
             doc.labels = labels;
             doc.values = values;
             doc.secrets = secrets;
+            doc.needs = needs;
             if settled {
                 return Ok(doc);
             }
@@ -705,8 +767,6 @@ fn resolve_release(
         .clone()
         .or(doc.namespace)
         .unwrap_or_else(|| "default".to_string());
-    check_name(&namespace, 63, false)
-        .map_err(|why| invalid(format!("namespace `{}` {why}", shorten(&namespace))))?;
     if doc.chart.trim().is_empty() {
         return Err(invalid(format!(
             "release `{}` has an empty chart",

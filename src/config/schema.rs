@@ -46,6 +46,8 @@ pub struct FileDoc {
     #[serde(default)]
     pub api_versions: Vec<String>,
     pub kube_version: Option<String>,
+    /// helmfile's lock file of this state, relative to its directory.
+    pub lock_file_path: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -276,7 +276,9 @@ impl<'a> Fetcher<'a> {
         repository: Option<&Repository>,
         constraint: Option<&str>,
     ) -> Result<FetchedChart, FetchError> {
-        let scheme = if repository.is_some_and(|r| r.plain_http) {
+        // Helm talks plain HTTP to a registry on loopback (containerd's MatchLocalhost),
+        // and to another one with --plain-http (`plainHttp: true`).
+        let scheme = if repository.is_some_and(|r| r.plain_http) || is_loopback(host) {
             "http"
         } else {
             "https"
@@ -353,6 +355,18 @@ impl<'a> Fetcher<'a> {
 }
 
 /// Copies a fetched chart to `dest`, for `orch fetch`.
+/// Whether a registry's `host[:port]` is this machine: `localhost`, 127.0.0.1 or ::1.
+fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 pub fn export(chart_dir: &Path, dest: &Path) -> std::io::Result<()> {
     deps::copy_dir(chart_dir, dest).map_err(std::io::Error::other)
 }
@@ -397,5 +411,29 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
             .or_default()
             .clone();
         cell.get_or_init(init).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_registries_are_the_ones_helm_talks_plain_http_to() {
+        for host in [
+            "localhost:5000",
+            "localhost",
+            "127.0.0.1:5001",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "registry.example.com",
+            "10.0.0.1:5000",
+            "localhost.example.com",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
     }
 }
