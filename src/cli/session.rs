@@ -258,9 +258,11 @@ impl Session {
                     let release = &self.spec.releases[index];
                     let id = &release.id;
                     async move {
-                        diff_release(cluster, release, manifests, context)
+                        let diff = diff_release(cluster, release, manifests, context)
                             .await
-                            .map_err(|e| anyhow::anyhow!("release {id}: {e}"))
+                            .map_err(|e| anyhow::anyhow!("release {id}: {e}"))?;
+                        let patterns = &release.suppressed_diff_lines;
+                        anyhow::Ok(diff.reviewed(patterns, release.suppress_diff))
                     }
                 })
                 .buffered(PARALLEL_RELEASES)

@@ -137,6 +137,10 @@ pub struct ReleaseSpec {
     pub dependencies: Vec<ChartDependency>,
     /// The command the rendered objects pass through last.
     pub post_renderer: Option<PostRenderer>,
+    /// A review shows which objects change, not how (helmfile's `suppressDiff`).
+    pub suppress_diff: bool,
+    /// Lines a review leaves out of the diff (helm-diff's --suppress-output-line-regex).
+    pub suppressed_diff_lines: Vec<regex::Regex>,
     pub hooks: Vec<ReleaseHook>,
     /// The environment of its state: what its values files are rendered with.
     pub environment: Arc<Environment>,
@@ -562,6 +566,11 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.sync_args = d.sync_args.clone().or(h.sync_args.take());
             h.post_renderer = d.post_renderer.clone().or(h.post_renderer.take());
             h.post_renderer_args = d.post_renderer_args.clone().or(h.post_renderer_args.take());
+            h.suppress_output_line_regex = d
+                .suppress_output_line_regex
+                .clone()
+                .or(h.suppress_output_line_regex.take());
+            h.diff_args = d.diff_args.clone().or(h.diff_args.take());
         }
         if s.helm_defaults.kube_context.is_none() {
             s.helm_defaults.kube_context.clone_from(&doc.context);
@@ -856,7 +865,25 @@ fn resolve_release(
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
-    // The release's own, else helmDefaults', as helmfile passes --post-renderer.
+    // The release's own, else helmDefaults', as helmfile passes these.
+    let suppressed_diff_lines = doc
+        .suppress_output_line_regex
+        .as_ref()
+        .filter(|patterns| !patterns.is_empty())
+        .or(settings.helm_defaults.suppress_output_line_regex.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|pattern| !pattern.is_empty())
+        .map(|pattern| {
+            regex::Regex::new(pattern).map_err(|e| {
+                // The parser's message draws the pattern over lines; its last says why.
+                let text = e.to_string();
+                let why = text.lines().last().unwrap_or_default();
+                let why = why.trim_start_matches("error: ");
+                invalid(format!("suppressOutputLineRegex `{pattern}`: {why}"))
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     let post_renderer = doc
         .post_renderer
         .as_ref()
@@ -982,6 +1009,8 @@ fn resolve_release(
             })
             .collect(),
         post_renderer,
+        suppress_diff: doc.suppress_diff == Some(true),
+        suppressed_diff_lines,
         hooks,
         environment: environment.clone(),
         base_dir: base_dir.to_path_buf(),
@@ -1021,6 +1050,24 @@ fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), 
     }
     if defaults.args.as_ref().is_some_and(|args| !args.is_empty()) {
         return Err("`helmDefaults.args`: orch runs no helm command to pass them to".into());
+    }
+    // What orch's review always does: it compares with the live objects (a three-way
+    // merge), masks Secrets, and compares objects, not their text.
+    const MEANINGFUL_DIFF_ARGS: [&str; 3] = [
+        "--three-way-merge",
+        "--suppress-secrets",
+        "--normalize-manifests",
+    ];
+    if let Some(arg) = defaults
+        .diff_args
+        .iter()
+        .flatten()
+        .find(|arg| !MEANINGFUL_DIFF_ARGS.contains(&arg.as_str()))
+    {
+        return Err(format!(
+            "`helmDefaults.diffArgs`: `{arg}`: orch runs no helm-diff; its review always does what {} ask for (`orch diff --context N` sets the context)",
+            MEANINGFUL_DIFF_ARGS.join(", ")
+        ));
     }
     // helm 4's server-side apply flag is what orch's sync --force-conflicts does.
     if let Some(arg) = defaults

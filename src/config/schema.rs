@@ -122,6 +122,10 @@ pub struct ReleaseDoc {
     /// A command the rendered objects pass through (helm's --post-renderer).
     pub post_renderer: Option<String>,
     pub post_renderer_args: Option<Vec<String>>,
+    /// A review shows which objects change, not how.
+    pub suppress_diff: Option<bool>,
+    /// Lines a review leaves out of the diff (helm-diff's --suppress-output-line-regex).
+    pub suppress_output_line_regex: Option<Vec<String>>,
     #[serde(default)]
     pub hooks: Vec<HookDoc>,
 }
@@ -194,6 +198,9 @@ pub struct HelmDefaultsDoc {
     pub sync_args: Option<Vec<String>>,
     pub post_renderer: Option<String>,
     pub post_renderer_args: Option<Vec<String>>,
+    pub suppress_output_line_regex: Option<Vec<String>>,
+    /// helm-diff's arguments: those with a meaning for orch's review.
+    pub diff_args: Option<Vec<String>>,
 }
 
 /// A `helmfiles` entry: a path or glob, or that with what the sub-helmfile is given.

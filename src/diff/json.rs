@@ -14,6 +14,7 @@ pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
             json!({
                 "release": release.release,
                 "hooks": release.hooks,
+                "suppressed": release.suppressed,
                 "objects": release.changed_objects().map(object).collect::<Vec<_>>(),
             })
         })

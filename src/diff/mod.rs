@@ -76,6 +76,36 @@ pub struct ObjectDiff {
     pub unified: String,
 }
 
+impl ObjectDiff {
+    /// Drops the diff's lines (after the `---`/`+++` headers) whose text any pattern
+    /// matches; an object no changed line is left of is unchanged.
+    fn leave_out_lines(&mut self, patterns: &[regex::Regex]) {
+        if self.change == Change::Unchanged {
+            return;
+        }
+        let mut kept = String::new();
+        let mut changes = 0;
+        for (index, line) in self.unified.lines().enumerate() {
+            let is_change = index >= 2 && (line.starts_with('+') || line.starts_with('-'));
+            if index >= 2
+                && patterns
+                    .iter()
+                    .any(|p| p.is_match(&line[1.min(line.len())..]))
+            {
+                continue;
+            }
+            changes += usize::from(is_change);
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        if changes == 0 {
+            self.change = Change::Unchanged;
+            kept.clear();
+        }
+        self.unified = kept;
+    }
+}
+
 /// Compares one object: `live` is what the cluster has (`None`: it would be created),
 /// `desired` what the release renders (`None`: it would be removed). `context` is the
 /// number of unchanged lines shown around each change.
@@ -130,9 +160,31 @@ pub struct ReleaseDiff {
     /// caller lists them only when they will run, so they count as a change: running a
     /// migration is something a reviewer must see even if no object changes.
     pub hooks: Vec<String>,
+    /// The objects' diffs are left out (helmfile's `suppressDiff`): which objects change
+    /// is still shown.
+    pub suppressed: bool,
 }
 
 impl ReleaseDiff {
+    /// The release's review as its file asks: lines any of `patterns` matches left out of
+    /// every object's diff (an object with no changed line left is unchanged, as with
+    /// helm-diff's --suppress-output-line-regex); with `suppress_diff`, no diff text at
+    /// all.
+    pub fn reviewed(mut self, patterns: &[regex::Regex], suppress_diff: bool) -> Self {
+        if !patterns.is_empty() {
+            for object in &mut self.objects {
+                object.leave_out_lines(patterns);
+            }
+        }
+        if suppress_diff {
+            for object in &mut self.objects {
+                object.unified.clear();
+            }
+            self.suppressed = true;
+        }
+        self
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.hooks.is_empty() || self.changed_objects().next().is_some()
     }

@@ -41,6 +41,7 @@ fn live_config_map(mode: &str) -> Value {
 
 fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
     ReleaseDiff {
+        suppressed: false,
         release: name.to_string(),
         objects,
         hooks: Vec::new(),
@@ -273,6 +274,7 @@ fn json_has_the_same_content_as_data() {
             "releases": [{
                 "release": "staging/web",
                 "hooks": ["will run: Job migrate (pre-upgrade, weight 0)"],
+                "suppressed": false,
                 "objects": [{
                     "apiVersion": "v1",
                     "kind": "ConfigMap",
@@ -299,5 +301,48 @@ fn cluster_scoped_ids_have_no_namespace() {
     assert_eq!(
         id("Deployment", "server").to_string(),
         "Deployment staging/server"
+    );
+}
+
+#[test]
+fn a_review_leaves_out_the_lines_its_file_suppresses_and_the_diff_it_suppresses() {
+    let labelled = |chart: &str, mode: &str| {
+        let mut object = config_map(mode);
+        object["metadata"]["labels"] = json!({"helm.sh/chart": chart});
+        object
+    };
+    let changed = |desired: &Value| {
+        let live = live_config_map("a");
+        let mut live_labelled = live.clone();
+        live_labelled["metadata"]["labels"] = json!({"helm.sh/chart": "web-1.0.0"});
+        diff_object(
+            id("ConfigMap", "settings"),
+            Some(&live_labelled),
+            Some(desired),
+            3,
+        )
+    };
+    let patterns = [regex::Regex::new("helm.sh/chart").unwrap()];
+    // Only the suppressed line changes: the object is unchanged.
+    let only_chart = release("staging/web", vec![changed(&labelled("web-1.1.0", "a"))]);
+    let reviewed = only_chart.reviewed(&patterns, false);
+    assert!(!reviewed.has_changes(), "{:?}", reviewed.objects);
+    // Another line changes too: it is shown, the suppressed one is not.
+    let both = release("staging/web", vec![changed(&labelled("web-1.1.0", "b"))]);
+    let reviewed = both.reviewed(&patterns, false);
+    let unified = &reviewed.objects[0].unified;
+    assert!(
+        unified.contains("+  mode: b") && !unified.contains("helm.sh/chart"),
+        "{unified}"
+    );
+    // suppressDiff: which objects change, not how.
+    let both = release("staging/web", vec![changed(&labelled("web-1.1.0", "b"))]);
+    let reviewed = both.reviewed(&[], true);
+    assert!(reviewed.has_changes() && reviewed.objects[0].unified.is_empty());
+    let text = text::render_text(&[reviewed], false);
+    assert!(text.contains("~ ConfigMap staging/settings"), "{text}");
+    assert!(
+        text.contains("(its diff is suppressed: suppressDiff)"),
+        "{text}"
     );
 }

@@ -33,6 +33,9 @@ pub fn render_text(diffs: &[ReleaseDiff], color: bool) -> String {
         for hook in &release.hooks {
             writeln!(out, "  {hook}").ok();
         }
+        if release.suppressed {
+            writeln!(out, "  (its diff is suppressed: suppressDiff)").ok();
+        }
         for object in release.changed_objects() {
             let header = format!("{} {}", object.change.symbol(), object.id);
             writeln!(out, "{}", paint(BOLD, &header)).ok();
@@ -71,6 +74,7 @@ mod tests {
             release: name.to_string(),
             objects,
             hooks: Vec::new(),
+            suppressed: false,
         }
     }
 

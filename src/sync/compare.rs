@@ -230,5 +230,6 @@ pub async fn diff_release(
         release: id.to_string(),
         objects: diffs,
         hooks,
+        suppressed: false,
     })
 }
