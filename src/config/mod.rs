@@ -14,6 +14,7 @@ mod secrets;
 mod source;
 mod states;
 mod template;
+pub mod transformers;
 pub mod values;
 pub mod yaml;
 
@@ -133,6 +134,8 @@ pub struct ReleaseSpec {
     pub strategic_merge_patches: Vec<Value>,
     /// The namespace every rendered object is put in (helmfile's `forceNamespace`).
     pub force_namespace: Option<String>,
+    /// Run over the rendered objects after the patches, in order.
+    pub transformers: Vec<transformers::Transformer>,
     /// Charts added to the release's chart as its dependencies, at fetch.
     pub dependencies: Vec<ChartDependency>,
     /// The command the rendered objects pass through last.
@@ -865,6 +868,23 @@ fn resolve_release(
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
+    // A file's path is read here, relative to the state's directory, as helmfile reads it.
+    let release_transformers = doc
+        .transformers
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let entry = match entry {
+                Value::String(file) => {
+                    let path = source::join(base_dir, &file);
+                    let text = source::read_text(&path)?;
+                    yaml::parse_document(&text, &path, 1)?
+                }
+                inline => inline,
+            };
+            transformers::parse(entry, index).map_err(invalid)
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     // The release's own, else helmDefaults', as helmfile passes these.
     let suppressed_diff_lines = doc
         .suppress_output_line_regex
@@ -999,6 +1019,7 @@ fn resolve_release(
         json_patches,
         strategic_merge_patches: doc.strategic_merge_patches,
         force_namespace: doc.force_namespace.filter(|ns| !ns.is_empty()),
+        transformers: release_transformers,
         dependencies: doc
             .dependencies
             .into_iter()

@@ -116,6 +116,10 @@ pub struct ReleaseDoc {
     pub strategic_merge_patches: Vec<Value>,
     /// Every rendered object's namespace.
     pub force_namespace: Option<String>,
+    /// kustomize transformer configurations, inline or in files, run over the rendered
+    /// objects last.
+    #[serde(default)]
+    pub transformers: Vec<Value>,
     /// Charts added to the release's chart as dependencies.
     #[serde(default)]
     pub dependencies: Vec<DependencyDoc>,

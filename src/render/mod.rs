@@ -13,6 +13,7 @@ pub mod manifest;
 mod patches;
 mod post_render;
 mod strategic_merge;
+mod transformers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 //! order (checked against helmfile 0.166): `forceNamespace` (so patches name the forced
 //! namespace, as in helmfile), then `jsonPatches` (RFC 6902, each to every object its target
 //! matches), then `strategicMergePatches` (each to the object it names; one that names no
-//! namespace, to that object in any). A patch that matches nothing, or whose operations
-//! fail, is an error naming it.
+//! namespace, to that object in any), then `transformers`. A patch that matches nothing,
+//! or whose operations fail, is an error naming it.
 
 use serde_json::Value;
 
@@ -21,7 +21,8 @@ pub fn apply(release: &ReleaseSpec, manifests: &mut [Manifest]) -> Result<(), St
         None => &release.id.namespace,
     };
     json_patches(&release.json_patches, manifests, namespace)?;
-    strategic_merge_patches(&release.strategic_merge_patches, manifests, namespace)
+    strategic_merge_patches(&release.strategic_merge_patches, manifests, namespace)?;
+    super::transformers::apply(&release.transformers, manifests)
 }
 
 fn strategic_merge_patches(
@@ -114,7 +115,7 @@ fn force_namespace(namespace: &str, manifests: &mut [Manifest]) -> Result<(), St
 
 /// A manifest's object changed: its text written as helm writes YAML, so that kubectl reads
 /// back the same types.
-fn replace_object(manifest: &mut Manifest, object: Value) {
+pub(super) fn replace_object(manifest: &mut Manifest, object: Value) {
     manifest.text = helm_engine::json_to_yaml(&object) + "\n";
     manifest.object = object;
 }
