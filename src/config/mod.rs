@@ -89,7 +89,10 @@ pub struct ReleaseSpec {
     pub kube_context: Option<String>,
     /// The chart as written: a path relative to `base_dir`, or `repo/name`.
     pub chart: String,
+    /// The version constraint as written (what `list` shows).
     pub version: Option<String>,
+    /// The version the state's lock file pins, which is the one fetched.
+    pub locked_version: Option<String>,
     /// The release's own labels over its file's `commonLabels` (implicit ones not included).
     pub labels: BTreeMap<String, String>,
     pub needs: Vec<String>,
@@ -138,6 +141,9 @@ pub struct ReleaseSpec {
     pub transformers: Vec<transformers::Transformer>,
     /// Charts added to the release's chart as its dependencies, at fetch.
     pub dependencies: Vec<ChartDependency>,
+    /// The chart renders with its `charts/` as it is: missing dependencies are not fetched
+    /// (helmfile's `skipDeps`, no `helm dependency build`).
+    pub skip_deps: bool,
     /// The command the rendered objects pass through last.
     pub post_renderer: Option<PostRenderer>,
     /// A review shows which objects change, not how (helmfile's `suppressDiff`).
@@ -272,6 +278,11 @@ impl ReleaseSpec {
             .rsplit('/')
             .next()
             .unwrap_or(&self.chart)
+    }
+
+    /// The version to fetch: the locked one, else the constraint.
+    pub fn wanted_version(&self) -> Option<&str> {
+        self.locked_version.as_deref().or(self.version.as_deref())
     }
 
     /// Whether the namespace is one Kubernetes takes: checked before a command touches a
@@ -468,7 +479,7 @@ fn pin_to_lock(
     };
     if let Some(lock) = lock {
         let version = lock.version(name, release.version.as_deref(), &release.defined_at)?;
-        release.version = Some(version);
+        release.locked_version = Some(version);
     }
     Ok(())
 }
@@ -961,6 +972,7 @@ fn resolve_release(
             .or_else(|| environment.kube_context.clone()),
         chart: doc.chart,
         version: doc.version,
+        locked_version: None,
         labels,
         needs: doc.needs,
         installed: doc.installed.unwrap_or(true),
@@ -1029,6 +1041,7 @@ fn resolve_release(
                 alias: d.alias,
             })
             .collect(),
+        skip_deps: doc.skip_deps.or(settings.helm_defaults.skip_deps) == Some(true),
         post_renderer,
         suppress_diff: doc.suppress_diff == Some(true),
         suppressed_diff_lines,
@@ -1053,11 +1066,6 @@ fn check_helm_flags(doc: &ReleaseDoc, defaults: &HelmDefaultsDoc) -> Result<(), 
             asks(doc.recreate_pods, defaults.recreate_pods),
             "recreatePods: true",
             "restarting the pods of updated workloads",
-        ),
-        (
-            asks(doc.skip_deps, defaults.skip_deps),
-            "skipDeps: true",
-            "rendering with charts/ as it is; use --skip-deps",
         ),
     ];
     if let Some((_, flag, what)) = refused.into_iter().find(|(asked, _, _)| *asked) {

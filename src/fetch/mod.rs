@@ -147,7 +147,7 @@ impl<'a> Fetcher<'a> {
 
     fn fetch_release(&self, release: &ReleaseSpec) -> Result<FetchedChart, FetchError> {
         let chart = ChartRef::of_release(release, self.repositories)?;
-        let fetched = self.fetch(chart, release.version.as_deref())?;
+        let fetched = self.fetch(chart, release.wanted_version())?;
         let workdir = self
             .workdir
             .path()
@@ -165,7 +165,11 @@ impl<'a> Fetcher<'a> {
                 &workdir,
             )?
         };
-        let dir = deps::with_dependencies(self, &chart_dir, &workdir)?;
+        let dir = if release.skip_deps {
+            chart_dir
+        } else {
+            deps::with_dependencies(self, &chart_dir, &workdir)?
+        };
         Ok(FetchedChart { dir, ..fetched })
     }
 

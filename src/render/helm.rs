@@ -91,7 +91,7 @@ impl Helm {
             .arg("--values")
             .arg(&values_file)
             .arg("--include-crds");
-        if let Some(version) = &release.version {
+        if let Some(version) = release.wanted_version() {
             command.args(["--version", version]);
         }
         match cluster {

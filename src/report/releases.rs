@@ -1,5 +1,7 @@
 //! `orch list`: the releases and what the files say of them.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::config::ReleaseSpec;
@@ -11,7 +13,7 @@ struct ReleaseRow<'a> {
     namespace: &'a str,
     chart: &'a str,
     version: &'a str,
-    labels: &'a std::collections::BTreeMap<String, String>,
+    labels: &'a BTreeMap<String, String>,
     needs: &'a [String],
     installed: bool,
     enabled: bool,
@@ -19,7 +21,12 @@ struct ReleaseRow<'a> {
     cluster: Option<&'a Deployed>,
 }
 
-pub fn json(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String {
+/// `labels[i]` are release `i`'s, as listed.
+pub fn json(
+    releases: &[&ReleaseSpec],
+    labels: &[BTreeMap<String, String>],
+    deployed: Option<&[Deployed]>,
+) -> String {
     let rows: Vec<ReleaseRow<'_>> = releases
         .iter()
         .enumerate()
@@ -28,7 +35,7 @@ pub fn json(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String 
             namespace: &r.id.namespace,
             chart: &r.chart,
             version: r.version.as_deref().unwrap_or(""),
-            labels: &r.labels,
+            labels: &labels[i],
             needs: &r.needs,
             installed: r.installed,
             enabled: r.enabled,
@@ -38,12 +45,16 @@ pub fn json(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String 
     serde_json::to_string_pretty(&rows).expect("plain data serializes") + "\n"
 }
 
-pub fn table(releases: &[&ReleaseSpec], deployed: Option<&[Deployed]>) -> String {
+pub fn table(
+    releases: &[&ReleaseSpec],
+    labels: &[BTreeMap<String, String>],
+    deployed: Option<&[Deployed]>,
+) -> String {
     let rows: Vec<Vec<String>> = releases
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let labels: Vec<String> = labels[i].iter().map(|(k, v)| format!("{k}:{v}")).collect();
             let mut row = vec![
                 r.id.name.clone(),
                 r.id.namespace.clone(),

@@ -44,9 +44,21 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // helmfile lists a release's labels as selecting left them: with the implicit `name`,
+    // `namespace` and `chart` over its own wherever selectors were matched against its state.
+    let labels: Vec<_> = releases
+        .iter()
+        .map(|release| {
+            if global.selectors.is_empty() && release.file_selectors.is_none() {
+                release.labels.clone()
+            } else {
+                crate::plan::selection_labels(release)
+            }
+        })
+        .collect();
     let text = match args.output {
-        ListFormat::Table => report::releases::table(&releases, deployed.as_deref()),
-        ListFormat::Json => report::releases::json(&releases, deployed.as_deref()),
+        ListFormat::Table => report::releases::table(&releases, &labels, deployed.as_deref()),
+        ListFormat::Json => report::releases::json(&releases, &labels, deployed.as_deref()),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
