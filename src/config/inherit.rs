@@ -140,14 +140,16 @@ fn inherit_entries(inherit: Value) -> Result<Vec<Inherit>, String> {
         .collect()
 }
 
-/// Merges `source` over `target` as mergo does with overwriting and appended lists.
+/// Merges `source` over `target` as mergo does with overwriting and appended lists: a
+/// field `target` lacks (a nil pointer in helmfile's Go) takes any value but null or "",
+/// `false` too; one it has is replaced only by a non-empty one.
 fn overlay(target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Mapping(target), Value::Mapping(source)) => {
             for (key, value) in source {
                 match target.get_mut(&key) {
                     Some(slot) => overlay(slot, value),
-                    None if !is_empty(&value) => {
+                    None if !(value.is_null() || value.as_str() == Some("")) => {
                         target.insert(key, value);
                     }
                     None => {}
@@ -217,6 +219,11 @@ mod tests {
              values: [t.yaml, o.yaml, r.yaml], wait: true, name: r1}",
         );
         assert_eq!(merged, expected);
+        // A template's `false` is kept where the release says nothing.
+        let off: BTreeMap<String, Value> =
+            serde_yaml_ng::from_str("off: {installed: false, chart: ./c}\n").unwrap();
+        let merged = resolve(yaml("{name: r3, inherit: [template: off]}"), &off).unwrap();
+        assert_eq!(merged, yaml("{installed: false, chart: ./c, name: r3}"));
         let release = yaml("{name: r2, inherit: {template: base, except: [labels, values]}}");
         let merged = resolve(release, &templates).unwrap();
         assert_eq!(
