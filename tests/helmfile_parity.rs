@@ -180,6 +180,11 @@ fn any_yaml_a_chart_renders_is_printed_as_helmfile_prints_it() {
 }
 
 #[test]
+fn hcl_values_fixture_agrees_with_helmfile() {
+    compare("hcl-values", &["default"]);
+}
+
+#[test]
 fn chartify_fixture_agrees_with_helmfile() {
     compare("chartify", &["default"]);
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod gotmpl;
+mod hcl;
 mod inherit;
 mod layering;
 mod lock;

@@ -13,11 +13,11 @@ use serde_json::{Map, Value};
 
 use super::error::{ConfigError, Location};
 use super::gotmpl::{self, Pass};
-use super::layering::read_values_file;
+use super::layering::{missing_file, read_values_file};
 use super::schema::{self, FileDoc, MissingFileHandler, ValuesEntry};
 use super::template::Templates;
 use super::{
-    DEFAULT_ENVIRONMENT, Environment, FileSelectors, LoadOptions, secrets, source,
+    DEFAULT_ENVIRONMENT, Environment, FileSelectors, LoadOptions, hcl, secrets, source,
     template_context, values, yaml,
 };
 
@@ -433,7 +433,8 @@ fn check_depth(depth: usize, what: &str, path: &Path, at: &Location) -> Result<(
 }
 
 /// Merges `entries` (inline values, or files relative to `base_dir`, rendered with the
-/// environment as it is so far) into the environment's values, in order.
+/// environment as it is so far) into the environment's values, in order; the HCL files
+/// among them together, last, as helmfile merges them.
 fn merge_values_entries(
     templates: &Templates,
     environment: &mut Environment,
@@ -442,9 +443,19 @@ fn merge_values_entries(
     at: &Location,
     handler: MissingFileHandler,
 ) -> Result<(), ConfigError> {
+    let mut hcl_files = Vec::new();
     for entry in entries {
         let layer = match entry {
             ValuesEntry::Inline(inline) => Some(inline.clone()),
+            ValuesEntry::File(file) if file.ends_with(".hcl") => {
+                let path = source::join(base_dir, file);
+                if path.exists() {
+                    hcl_files.push(path);
+                } else {
+                    missing_file(&path, at, handler)?;
+                }
+                None
+            }
             ValuesEntry::File(file) => read_values_file(
                 templates,
                 &source::join(base_dir, file),
@@ -456,6 +467,9 @@ fn merge_values_entries(
         if let Some(layer) = layer {
             values::merge(&mut environment.values, layer);
         }
+    }
+    if !hcl_files.is_empty() {
+        values::merge(&mut environment.values, hcl::render(&hcl_files)?);
     }
     Ok(())
 }

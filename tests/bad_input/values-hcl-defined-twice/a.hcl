@@ -1,0 +1,3 @@
+values {
+  region = "eu"
+}
