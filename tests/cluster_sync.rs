@@ -748,3 +748,66 @@ async fn cleanup_on_fail_deletes_what_a_failed_upgrade_created() {
         "what the release had stays"
     );
 }
+
+#[tokio::test]
+async fn what_helmfile_has_kustomize_and_helm_do_to_a_chart_reaches_the_cluster() {
+    // Added dependencies, a strategic merge patch, a transformer and a post-renderer,
+    // all applied in-process, synced; a second run finds nothing to change.
+    let ns = TestNamespace::new("chartify").await;
+    let text = format!(
+        "releases:\n  - name: web\n    namespace: {}\n    chart: ./app\n{}",
+        ns.name(),
+        concat!(
+            "    dependencies:\n",
+            "      - {chart: ./extra, version: 0.1.0, alias: sidecar}\n",
+            "    strategicMergePatches:\n",
+            "      - {apiVersion: v1, kind: ConfigMap, metadata: {name: web-config}, data: {patched: smp}}\n",
+            "    transformers:\n",
+            "      - apiVersion: builtin\n",
+            "        kind: LabelTransformer\n",
+            "        metadata: {name: team}\n",
+            "        labels: {team: orch}\n",
+            "        fieldSpecs: [{path: metadata/labels, create: true}]\n",
+            "    postRenderer: sh\n",
+            "    postRendererArgs: [./post-render.sh]\n",
+        )
+    );
+    let project = Project::new(&text);
+    project.write(
+        "app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    );
+    project.write(
+        "app/templates/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-config\ndata:\n  greeting: hello\n",
+    );
+    project.write(
+        "extra/Chart.yaml",
+        "apiVersion: v2\nname: extra\nversion: 0.1.0\n",
+    );
+    project.write(
+        "extra/templates/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}\ndata:\n  from: dependency\n",
+    );
+    project.write(
+        "post-render.sh",
+        "cat\nprintf -- '---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: added\\ndata:\\n  by: post-renderer\\n'\n",
+    );
+    project.orch(&["sync"]).expect(0);
+    let config = config_map(&ns, "web-config").await.expect("web-config");
+    let data = config.data.clone().unwrap();
+    assert_eq!(
+        (data["greeting"].as_str(), data["patched"].as_str()),
+        ("hello", "smp")
+    );
+    assert_eq!(config.metadata.labels.unwrap()["team"], "orch");
+    // Named by its alias, as helm names an aliased dependency.
+    let dependency = config_map(&ns, "web-sidecar")
+        .await
+        .expect("the dependency's");
+    assert_eq!(dependency.data.unwrap()["from"], "dependency");
+    assert_eq!(dependency.metadata.labels.unwrap()["team"], "orch");
+    let added = config_map(&ns, "added").await.expect("the post-renderer's");
+    assert_eq!(added.data.unwrap()["by"], "post-renderer");
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+}
