@@ -354,35 +354,32 @@ impl<'a> Loader<'a> {
             let at = Location::new(&self.files[part.file], part.first_line, 0);
             (base_dir.to_path_buf(), at)
         };
-        // A state's own `values` are helmfile's defaults: under every environment's.
-        for part in parts {
-            let handler = part.doc.missing_file_handler.unwrap_or_default();
+        let merge_entries = |environment: &mut Environment,
+                             part: &Part,
+                             entries: &[ValuesEntry],
+                             handler: MissingFileHandler| {
             let (base_dir, at) = place_of(part);
-            let entries = &part.doc.values;
             merge_values_entries(
                 self.templates,
-                &mut environment,
+                environment,
                 entries,
                 &base_dir,
                 &at,
                 handler,
-            )?;
+            )
+        };
+        // A state's own `values` are helmfile's defaults: under every environment's.
+        for part in parts {
+            let handler = part.doc.missing_file_handler.unwrap_or_default();
+            merge_entries(&mut environment, part, &part.doc.values, handler)?;
         }
         for (part, declaration) in declarations {
             let handler = declaration
                 .missing_file_handler
                 .or(part.doc.missing_file_handler)
                 .unwrap_or_default();
+            merge_entries(&mut environment, part, &declaration.values, handler)?;
             let (base_dir, at) = place_of(part);
-            let entries = &declaration.values;
-            merge_values_entries(
-                self.templates,
-                &mut environment,
-                entries,
-                &base_dir,
-                &at,
-                handler,
-            )?;
             for file in &declaration.secrets {
                 let path = source::join(&base_dir, file);
                 let sops = &self.options.sops_binary;
