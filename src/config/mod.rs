@@ -94,6 +94,8 @@ pub struct ReleaseSpec {
     pub version: Option<String>,
     /// The version the state's lock file pins, which is the one fetched.
     pub locked_version: Option<String>,
+    /// Pre-release versions count when no version is named (helm's --devel).
+    pub devel: bool,
     /// The release's own labels over its file's `commonLabels` (implicit ones not included).
     pub labels: BTreeMap<String, String>,
     pub needs: Vec<String>,
@@ -281,9 +283,14 @@ impl ReleaseSpec {
             .unwrap_or(&self.chart)
     }
 
-    /// The version to fetch: the locked one, else the constraint.
+    /// The version to fetch: the locked one, else the constraint, else with `devel` any
+    /// version, pre-releases too (what helm's --devel means).
     pub fn wanted_version(&self) -> Option<&str> {
-        self.locked_version.as_deref().or(self.version.as_deref())
+        let any = self.devel.then_some(">0.0.0-0");
+        self.locked_version
+            .as_deref()
+            .or(self.version.as_deref())
+            .or(any)
     }
 
     /// Whether the namespace is one Kubernetes takes: checked before a command touches a
@@ -569,6 +576,7 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.cleanup_on_fail = d.cleanup_on_fail.or(h.cleanup_on_fail);
             h.wait_for_jobs = d.wait_for_jobs.or(h.wait_for_jobs);
             h.skip_deps = d.skip_deps.or(h.skip_deps);
+            h.devel = d.devel.or(h.devel);
             h.history_max = d.history_max.or(h.history_max);
             h.disable_validation = d.disable_validation.or(h.disable_validation);
             h.disable_validation_on_install = d
@@ -745,12 +753,32 @@ impl ReleasePass<'_> {
     /// helmfile's `valuesTemplate`: values entries rendered, once the release's own fields are
     /// final, with its data (an inline map as the YAML text of it), and put before `values`.
     fn values_template(&self, mut doc: ReleaseDoc) -> Result<ReleaseDoc, ConfigError> {
-        if doc.values_template.is_empty() {
+        if doc.values_template.is_empty() && doc.set_template.is_empty() {
             return Ok(doc);
         }
         let data = self.data(&doc);
         let render = |text: &str| self.render(text, &data);
         let at = self.at;
+        // helmfile renders a setTemplate entry's name, value, file and values as text.
+        let mut set = Vec::new();
+        for entry in std::mem::take(&mut doc.set_template) {
+            // An empty `value:` stays empty: it sets nothing.
+            let text = |value: Value| match value {
+                Value::Null => Ok(Value::Null),
+                value => render(&values::scalar_text(&value)).map(Value::String),
+            };
+            set.push(schema::SetDoc {
+                name: render(&entry.name)?,
+                value: entry.value.map(text).transpose()?,
+                values: entry
+                    .values
+                    .map(|values| values.into_iter().map(text).collect())
+                    .transpose()?,
+                file: entry.file.as_deref().map(render).transpose()?,
+            });
+        }
+        set.append(&mut doc.set);
+        doc.set = set;
         let mut entries = Vec::new();
         for entry in std::mem::take(&mut doc.values_template) {
             entries.push(match entry {
@@ -974,6 +1002,7 @@ fn resolve_release(
         chart: doc.chart,
         version: doc.version,
         locked_version: None,
+        devel: doc.devel.or(settings.helm_defaults.devel) == Some(true),
         labels,
         needs: doc.needs,
         installed: doc.installed.unwrap_or(true),

@@ -81,6 +81,9 @@ pub struct ReleaseDoc {
     pub secrets: Vec<String>,
     #[serde(default)]
     pub set: Vec<SetDoc>,
+    /// `set` entries rendered with the release's own data, put before `set`.
+    #[serde(default)]
+    pub set_template: Vec<SetDoc>,
     #[serde(default, deserialize_with = "scalar_texts")]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -99,6 +102,8 @@ pub struct ReleaseDoc {
     pub cleanup_on_fail: Option<bool>,
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
+    /// Pre-release versions count when the release names no version (helm's --devel).
+    pub devel: Option<bool>,
     pub history_max: Option<u64>,
     /// helm-diff's --disable-validation (and helm's --disable-openapi-validation, which
     /// means the same to orch): a review does not fail on kinds the cluster does not serve
@@ -191,6 +196,7 @@ pub struct HelmDefaultsDoc {
     pub cleanup_on_fail: Option<bool>,
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
+    pub devel: Option<bool>,
     pub history_max: Option<u64>,
     pub disable_validation: Option<bool>,
     #[serde(rename = "disableOpenAPIValidation")]

@@ -121,6 +121,12 @@ mod tests {
         assert_eq!(pick(Some(">=1.1.0-0 <2")).unwrap(), "v1.1.5");
         assert_eq!(pick(Some("1.2.0-rc.1")).unwrap(), "1.2.0-rc.1");
         assert_eq!(pick(Some("v1.1.5")).unwrap(), "v1.1.5");
+        // What `devel: true` asks for (helm's --devel): the highest, pre-releases too.
+        let devel = ["1.0.0", "2.0.0-rc.1"];
+        assert_eq!(
+            devel[choose(&devel, Some(">0.0.0-0")).unwrap()],
+            "2.0.0-rc.1"
+        );
     }
 
     #[test]
