@@ -202,6 +202,35 @@ fn kustomize_patches_fixture_agrees_with_helmfile() {
 }
 
 #[test]
+fn a_states_own_hooks_run_where_and_when_helmfile_runs_them() {
+    let fixture = repo().join("tests/fixtures/parity/state-hooks/helmfile.yaml");
+    let hooks_log = |tool: &dyn Fn(&Path)| {
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(&fixture).unwrap().replace(
+            "../sub-helmfiles/charts/web",
+            repo()
+                .join("tests/fixtures/parity/sub-helmfiles/charts/web")
+                .to_str()
+                .unwrap(),
+        );
+        std::fs::write(dir.path().join("helmfile.yaml"), text).unwrap();
+        tool(dir.path());
+        std::fs::read_to_string(dir.path().join("hooks.log")).unwrap()
+    };
+    let theirs = hooks_log(&|dir| {
+        run_helmfile(dir, &["template", "--skip-deps"]);
+    });
+    let ours = hooks_log(&|dir| {
+        orch_ok(dir, &["template"]);
+    });
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        ours,
+        "state prepare\nrelease prepare web\nrelease cleanup web\nstate cleanup\n"
+    );
+}
+
+#[test]
 fn json_patches_change_the_rendered_objects() {
     let dir = repo().join("tests/fixtures/json-patches");
     let out = orch_ok(&dir, &["template"]);

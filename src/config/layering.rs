@@ -144,19 +144,43 @@ impl Spec {
     ) -> Result<Vec<String>, ConfigError> {
         let mut data = super::gotmpl::data_of(&self.release_context(release));
         data["Event"] = json!({"Name": event.name(), "Error": error});
-        hook.args
-            .iter()
+        self.render_args(&hook.args, &data, &release.defined_at, &release.base_dir)
+    }
+
+    /// A state hook's arguments for `event`: Go templates over `.Event` (`Name`) and the
+    /// environment, as helmfile renders a state's own hooks.
+    pub fn state_hook_args(
+        &self,
+        state_hook: &super::StateHook,
+        event: super::HookEvent,
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut data = super::gotmpl::data_of(&template_context(&self.environment));
+        data["Event"] = json!({"Name": event.name(), "Error": null});
+        let (at, base_dir) = (&state_hook.defined_at, &state_hook.base_dir);
+        self.render_args(&state_hook.hook.args, &data, at, base_dir)
+    }
+
+    /// A hook's arguments, each a Go template over `data` (file functions from `base_dir`).
+    fn render_args(
+        &self,
+        args: &[String],
+        data: &Value,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<Vec<String>, ConfigError> {
+        args.iter()
             .map(|arg| {
                 if !arg.contains("{{") {
                     return Ok(arg.clone());
                 }
-                self.templates.go().render(
-                    &release.defined_at.file,
+                let go = self.templates.go();
+                go.render(
+                    &at.file,
                     arg,
-                    release.defined_at.line,
-                    &data,
+                    at.line,
+                    data,
                     super::gotmpl::Pass::Final,
-                    &release.base_dir,
+                    base_dir,
                 )
             })
             .collect()

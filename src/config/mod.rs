@@ -59,6 +59,8 @@ pub struct Spec {
     pub environment: Arc<Environment>,
     pub releases: Vec<ReleaseSpec>,
     pub repositories: Vec<Repository>,
+    /// The state files' own hooks, in file order.
+    pub state_hooks: Vec<StateHook>,
     templates: Templates,
     /// What decrypts releases' `secrets` when their values are read.
     sops_binary: PathBuf,
@@ -172,6 +174,22 @@ pub struct ReleaseHook {
     /// Print the command's output, not only whether it failed.
     pub show_logs: bool,
 }
+
+/// A state file's own hook: helmfile runs it at `prepare`, before any chart is rendered,
+/// and at `cleanup`, after the command, once per run.
+#[derive(Debug, Clone)]
+pub struct StateHook {
+    pub hook: ReleaseHook,
+    /// Where its command runs: the state file's directory.
+    pub base_dir: PathBuf,
+    pub defined_at: Location,
+}
+
+/// The events of a state's own hooks.
+pub const STATE_HOOK_EVENTS: &[(&str, HookEvent)] = &[
+    ("prepare", HookEvent::Prepare),
+    ("cleanup", HookEvent::Cleanup),
+];
 
 /// When helmfile runs a release's hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,6 +420,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
     let release_templates = release_templates(&mut parts, files.len());
     let mut locks = BTreeMap::new();
     let mut releases = Vec::new();
+    let mut state_hooks = Vec::new();
     let mut repositories = Vec::new();
     for part in &mut parts {
         let path = &files[part.file];
@@ -446,6 +465,16 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             release.file_selectors.clone_from(&part.selectors);
             releases.push(release);
         }
+        let lines = yaml::item_lines(&part.text, "hooks");
+        for (index, hook) in std::mem::take(&mut part.doc.hooks).into_iter().enumerate() {
+            let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
+            let at = Location::new(path, line, 0);
+            state_hooks.push(StateHook {
+                hook: release_hook(hook, index, &at, STATE_HOOK_EVENTS)?,
+                base_dir: base_dir.clone(),
+                defined_at: at,
+            });
+        }
         let lines = yaml::item_lines(&part.text, "repositories");
         for (index, repository) in std::mem::take(&mut part.doc.repositories)
             .into_iter()
@@ -459,6 +488,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         environment,
         releases,
         repositories,
+        state_hooks,
         templates,
         sops_binary: options.sops_binary.clone(),
     })
@@ -962,28 +992,7 @@ fn resolve_release(
         .hooks
         .into_iter()
         .enumerate()
-        .map(|(i, hook)| {
-            let mut events = Vec::new();
-            for name in &hook.events {
-                match HookEvent::parse(name).map_err(|why| invalid(format!("hooks[{i}]: {why}")))? {
-                    Some(event) => events.push(event),
-                    None => {
-                        let known: Vec<&str> = HookEvent::ALL.iter().map(|(n, _)| *n).collect();
-                        tracing::warn!(
-                            "{at}: hooks[{i}]: `{name}` is no event helmfile runs hooks at, so this hook never runs for it (the events: {})",
-                            known.join(", ")
-                        );
-                    }
-                }
-            }
-            Ok(ReleaseHook {
-                name: hook.name,
-                events,
-                command: hook.command,
-                args: hook.args,
-                show_logs: hook.showlogs,
-            })
-        })
+        .map(|(i, hook)| release_hook(hook, i, &at, &HookEvent::ALL))
         .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut labels = settings.common_labels.clone();
     labels.extend(doc.labels);
@@ -1079,6 +1088,40 @@ fn resolve_release(
         environment: environment.clone(),
         base_dir: base_dir.to_path_buf(),
         defined_at: at,
+    })
+}
+
+/// A `hooks` entry, whose events are those of `at_events`: any other is a warning (the
+/// hook never runs at it, as in helmfile), `preapply` an error.
+fn release_hook(
+    hook: schema::HookDoc,
+    index: usize,
+    at: &Location,
+    at_events: &[(&str, HookEvent)],
+) -> Result<ReleaseHook, ConfigError> {
+    let mut events = Vec::new();
+    for name in &hook.events {
+        let parsed = HookEvent::parse(name).map_err(|why| ConfigError::Invalid {
+            at: at.clone(),
+            message: format!("hooks[{index}]: {why}"),
+        })?;
+        match parsed.filter(|event| at_events.iter().any(|(_, e)| e == event)) {
+            Some(event) => events.push(event),
+            None => {
+                let known: Vec<&str> = at_events.iter().map(|(n, _)| *n).collect();
+                tracing::warn!(
+                    "{at}: hooks[{index}]: `{name}` is no event helmfile runs these hooks at, so this hook never runs for it (the events: {})",
+                    known.join(", ")
+                );
+            }
+        }
+    }
+    Ok(ReleaseHook {
+        name: hook.name,
+        events,
+        command: hook.command,
+        args: hook.args,
+        show_logs: hook.showlogs,
     })
 }
 

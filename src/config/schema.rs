@@ -48,6 +48,9 @@ pub struct FileDoc {
     pub kube_version: Option<String>,
     /// helmfile's lock file of this state, relative to its directory.
     pub lock_file_path: Option<String>,
+    /// The state's own hooks, run at `prepare` and `cleanup`.
+    #[serde(default)]
+    pub hooks: Vec<HookDoc>,
 }
 
 #[derive(Debug, Default, Deserialize)]

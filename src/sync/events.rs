@@ -3,9 +3,10 @@
 //! is shown as it starts; its output is shown with `showlogs`, and when it fails, which
 //! fails the release.
 
+use std::path::Path;
 use std::process::Command;
 
-use crate::config::{HookEvent, ReleaseSpec, Spec};
+use crate::config::{HookEvent, ReleaseHook, ReleaseSpec, Spec};
 
 use super::Progress;
 
@@ -19,46 +20,79 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<(), String> {
     for hook in release.hooks.iter().filter(|h| h.events.contains(&event)) {
-        let label = format!(
-            "hook[{}]{}",
-            event.name(),
-            hook.name
-                .as_ref()
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default()
-        );
+        let label = label(hook, event);
         let args = spec
             .hook_args(release, hook, event, error)
             .map_err(|e| format!("{label}: {e}"))?;
-        progress.step(
-            &release.id,
-            &format!("{label}: {} {}", hook.command, args.join(" ")),
-        );
-        let output = Command::new(&hook.command)
-            .args(&args)
-            .current_dir(if release.base_dir.as_os_str().is_empty() {
-                std::path::Path::new(".")
-            } else {
-                &release.base_dir
-            })
-            .output()
-            .map_err(|e| format!("{label}: {}: {e}", hook.command))?;
-        let logs = String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr);
-        if hook.show_logs {
-            for line in logs.lines() {
-                progress.step(&release.id, &format!("{label}: {line}"));
-            }
+        let show = |line: &str| progress.step(&release.id, &format!("{label}: {line}"));
+        execute(hook, &args, &release.base_dir, &label, show)?;
+    }
+    Ok(())
+}
+
+/// The state files' own hooks for `event`, in file order; each command is shown on stderr.
+fn run_state_hooks(spec: &Spec, event: HookEvent) -> Result<(), String> {
+    for state_hook in spec
+        .state_hooks
+        .iter()
+        .filter(|h| h.hook.events.contains(&event))
+    {
+        let hook = &state_hook.hook;
+        let label = format!("{}: {}", state_hook.defined_at, label(hook, event));
+        let args = spec
+            .state_hook_args(state_hook, event)
+            .map_err(|e| format!("{label}: {e}"))?;
+        let show = |line: &str| tracing::warn!("{label}: {line}");
+        execute(hook, &args, &state_hook.base_dir, &label, show)?;
+    }
+    Ok(())
+}
+
+fn label(hook: &ReleaseHook, event: HookEvent) -> String {
+    format!(
+        "hook[{}]{}",
+        event.name(),
+        hook.name
+            .as_ref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Runs a hook's command in `base_dir`: `show` gets the command line as it starts, and its
+/// output with `showlogs`; a failure is the error, with its output.
+fn execute(
+    hook: &ReleaseHook,
+    args: &[String],
+    base_dir: &Path,
+    label: &str,
+    show: impl Fn(&str),
+) -> Result<(), String> {
+    show(&format!("{} {}", hook.command, args.join(" ")));
+    let output = Command::new(&hook.command)
+        .args(args)
+        .current_dir(if base_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base_dir
+        })
+        .output()
+        .map_err(|e| format!("{label}: {}: {e}", hook.command))?;
+    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    if hook.show_logs {
+        for line in logs.lines() {
+            show(line);
         }
-        if !output.status.success() {
-            return Err(format!(
-                "{label}: {} {}: {}\n{}",
-                hook.command,
-                args.join(" "),
-                output.status,
-                logs.trim_end()
-            ));
-        }
+    }
+    if !output.status.success() {
+        return Err(format!(
+            "{label}: {} {}: {}\n{}",
+            hook.command,
+            args.join(" "),
+            output.status,
+            logs.trim_end()
+        ));
     }
     Ok(())
 }
@@ -84,8 +118,15 @@ pub fn run_all<'a>(
     event: HookEvent,
     progress: &dyn Progress,
 ) -> Result<(), String> {
+    // A state's own prepare hooks come before its releases', its cleanup ones after.
+    if event == HookEvent::Prepare {
+        run_state_hooks(spec, event)?;
+    }
     for release in releases {
         run(spec, release, event, None, progress)?;
+    }
+    if event == HookEvent::Cleanup {
+        run_state_hooks(spec, event)?;
     }
     Ok(())
 }
