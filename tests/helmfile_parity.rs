@@ -149,7 +149,7 @@ fn a_hook_at_no_event_helmfile_runs_loads_and_is_named_in_a_warning() {
     let (code, _, stderr) = offline::orch(&dir, &["list"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("hooks[0]: `release` is no event helmfile runs hooks at"),
+        stderr.contains("hooks[0]: `release` is no event helmfile runs a release's hooks at"),
         "{stderr}"
     );
 }

@@ -185,11 +185,24 @@ pub struct StateHook {
     pub defined_at: Location,
 }
 
-/// The events of a state's own hooks.
-pub const STATE_HOOK_EVENTS: &[(&str, HookEvent)] = &[
-    ("prepare", HookEvent::Prepare),
-    ("cleanup", HookEvent::Cleanup),
-];
+/// Whose hooks, and the events helmfile runs them at.
+struct HookScope {
+    whose: &'static str,
+    events: &'static [(&'static str, HookEvent)],
+}
+
+const RELEASE_HOOKS: HookScope = HookScope {
+    whose: "a release's",
+    events: &HookEvent::ALL,
+};
+
+const STATE_HOOKS: HookScope = HookScope {
+    whose: "a state's own",
+    events: &[
+        ("prepare", HookEvent::Prepare),
+        ("cleanup", HookEvent::Cleanup),
+    ],
+};
 
 /// When helmfile runs a release's hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -470,7 +483,7 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             let line = lines.get(index).map_or(0, |l| part.first_line + l - 1);
             let at = Location::new(path, line, 0);
             state_hooks.push(StateHook {
-                hook: release_hook(hook, index, &at, STATE_HOOK_EVENTS)?,
+                hook: release_hook(hook, index, &at, &STATE_HOOKS)?,
                 base_dir: base_dir.clone(),
                 defined_at: at,
             });
@@ -992,7 +1005,7 @@ fn resolve_release(
         .hooks
         .into_iter()
         .enumerate()
-        .map(|(i, hook)| release_hook(hook, i, &at, &HookEvent::ALL))
+        .map(|(i, hook)| release_hook(hook, i, &at, &RELEASE_HOOKS))
         .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut labels = settings.common_labels.clone();
     labels.extend(doc.labels);
@@ -1091,14 +1104,15 @@ fn resolve_release(
     })
 }
 
-/// A `hooks` entry, whose events are those of `at_events`: any other is a warning (the
+/// A `hooks` entry, whose events are those of its `scope`: any other is a warning (the
 /// hook never runs at it, as in helmfile), `preapply` an error.
 fn release_hook(
     hook: schema::HookDoc,
     index: usize,
     at: &Location,
-    at_events: &[(&str, HookEvent)],
+    scope: &HookScope,
 ) -> Result<ReleaseHook, ConfigError> {
+    let at_events = scope.events;
     let mut events = Vec::new();
     for name in &hook.events {
         let parsed = HookEvent::parse(name).map_err(|why| ConfigError::Invalid {
@@ -1109,8 +1123,9 @@ fn release_hook(
             Some(event) => events.push(event),
             None => {
                 let known: Vec<&str> = at_events.iter().map(|(n, _)| *n).collect();
+                let whose = scope.whose;
                 tracing::warn!(
-                    "{at}: hooks[{index}]: `{name}` is no event helmfile runs these hooks at, so this hook never runs for it (the events: {})",
+                    "{at}: hooks[{index}]: `{name}` is no event helmfile runs {whose} hooks at, so this hook never runs for it (the events: {})",
                     known.join(", ")
                 );
             }
