@@ -811,3 +811,22 @@ async fn what_helmfile_has_kustomize_and_helm_do_to_a_chart_reaches_the_cluster(
     assert_eq!(added.data.unwrap()["by"], "post-renderer");
     project.orch(&["diff", "--detailed-exitcode"]).expect(0);
 }
+
+#[tokio::test]
+async fn reuse_values_keeps_the_deployed_values_the_file_no_longer_sets() {
+    let ns = TestNamespace::new("reuse").await;
+    let release = |extra: &str| releases(ns.name(), &[("web", extra)]);
+    let greeting =
+        || async { config_map(&ns, "web-config").await.unwrap().data.unwrap()["greeting"].clone() };
+    let project = Project::new(&release("set:\n  - {name: config.greeting, value: one}"));
+    project.orch(&["sync"]).expect(0);
+    // The file no longer sets it; reused, the deployed value stays: nothing to change.
+    project.write("helmfile.yaml", &release("reuseValues: true"));
+    project.orch(&["diff", "--detailed-exitcode"]).expect(0);
+    project.orch(&["sync"]).expect(0);
+    assert_eq!(greeting().await, "one");
+    // Without it, the chart's default comes back.
+    project.write("helmfile.yaml", &release(""));
+    project.orch(&["sync"]).expect(0);
+    assert_eq!(greeting().await, "hello");
+}

@@ -170,7 +170,20 @@ impl Session {
             .map(|&i| self.spec.releases[i].id.namespace.clone())
             .collect();
         let revisions = runtime.block_on(history::latest_revisions(cluster, &namespaces))?;
-        Ok(cluster.view(runtime.handle().clone(), revisions))
+        let mut view = cluster.view(runtime.handle().clone(), revisions);
+        // The deployed values of the releases that reuse them, as helm's --reuse-values.
+        for &index in &self.desired() {
+            let release = &self.spec.releases[index];
+            if !release.reuse_values {
+                continue;
+            }
+            let history = runtime.block_on(history::load(cluster, &release.id))?;
+            if let Some(deployed) = crate::record::deployed(&history) {
+                let config = serde_json::Value::Object(deployed.config.clone());
+                view.reused_values.insert(release.id.clone(), config);
+            }
+        }
+        Ok(view)
     }
 
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a

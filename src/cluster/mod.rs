@@ -146,6 +146,7 @@ impl Cluster {
             )),
             revisions,
             helm_access,
+            reused_values: HashMap::new(),
         }
     }
 

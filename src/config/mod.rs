@@ -98,6 +98,8 @@ pub struct ReleaseSpec {
     pub locked_version: Option<String>,
     /// Pre-release versions count when no version is named (helm's --devel).
     pub devel: bool,
+    /// An upgrade's values merge over the deployed revision's (helm's --reuse-values).
+    pub reuse_values: bool,
     /// The release's own labels over its file's `commonLabels` (implicit ones not included).
     pub labels: BTreeMap<String, String>,
     pub needs: Vec<String>,
@@ -620,6 +622,7 @@ fn file_settings(parts: &[Part], file_count: usize) -> Vec<FileSettings> {
             h.wait_for_jobs = d.wait_for_jobs.or(h.wait_for_jobs);
             h.skip_deps = d.skip_deps.or(h.skip_deps);
             h.devel = d.devel.or(h.devel);
+            h.reuse_values = d.reuse_values.or(h.reuse_values);
             h.history_max = d.history_max.or(h.history_max);
             h.disable_validation = d.disable_validation.or(h.disable_validation);
             h.disable_validation_on_install = d
@@ -1025,6 +1028,7 @@ fn resolve_release(
         version: doc.version,
         locked_version: None,
         devel: doc.devel.or(settings.helm_defaults.devel) == Some(true),
+        reuse_values: doc.reuse_values.or(settings.helm_defaults.reuse_values) == Some(true),
         labels,
         needs: doc.needs,
         installed: doc.installed.unwrap_or(true),

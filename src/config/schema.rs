@@ -107,6 +107,8 @@ pub struct ReleaseDoc {
     pub skip_deps: Option<bool>,
     /// Pre-release versions count when the release names no version (helm's --devel).
     pub devel: Option<bool>,
+    /// An upgrade's values merge over the deployed ones (helm's --reuse-values).
+    pub reuse_values: Option<bool>,
     pub history_max: Option<u64>,
     /// helm-diff's --disable-validation (and helm's --disable-openapi-validation, which
     /// means the same to orch): a review does not fail on kinds the cluster does not serve
@@ -200,6 +202,7 @@ pub struct HelmDefaultsDoc {
     pub wait_for_jobs: Option<bool>,
     pub skip_deps: Option<bool>,
     pub devel: Option<bool>,
+    pub reuse_values: Option<bool>,
     pub history_max: Option<u64>,
     pub disable_validation: Option<bool>,
     #[serde(rename = "disableOpenAPIValidation")]

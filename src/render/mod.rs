@@ -73,6 +73,9 @@ pub struct ClusterView {
     pub revisions: HashMap<ReleaseId, u64>,
     /// What `helm` needs to reach the same cluster (`--kubeconfig`, `--kube-context`).
     pub helm_access: Vec<String>,
+    /// The deployed values of each release with `reuseValues`, which its new values merge
+    /// over (helm's --reuse-values).
+    pub reused_values: HashMap<ReleaseId, serde_json::Value>,
 }
 
 /// `.Release.Revision` and `.Release.IsUpgrade` for a release, as `helm upgrade --install`
@@ -165,7 +168,16 @@ impl Renderer {
             release: release.id.to_string(),
             message,
         };
-        let values = spec.release_values(release, overrides)?;
+        let mut values = spec.release_values(release, overrides)?;
+        if let Some(reused) = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.reused_values.get(&release.id))
+        {
+            let mut merged = reused.clone();
+            crate::config::values::merge(&mut merged, values);
+            values = merged;
+        }
         let chart_file = dir.join("Chart.yaml");
         let (mut manifests, chart) = if chart_file.is_file() {
             let chart = crate::config::read_text(&chart_file)
