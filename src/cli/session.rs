@@ -188,10 +188,11 @@ impl Session {
 
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a
     /// cluster as `cluster` shows it (offline: Helm's defaults and an empty `lookup`, as
-    /// `helm template`), and checks what no cluster
-    /// could take: objects without apiVersion, kind or name (unless `documents` allows any
-    /// YAML), and objects two releases both render. Any failure fails the whole render, before anything is written to a cluster.
-    /// `reading` says how much of each manifest is read (and so checked) beyond that.
+    /// `helm template`), and checks what no cluster could take: objects without
+    /// apiVersion, kind or name (unless `documents` allows any YAML), and objects two
+    /// releases both render. Any failure fails the whole render, before anything is
+    /// written to a cluster. `reading` says how much of each manifest is read (and so
+    /// checked) beyond that.
     pub fn render(
         &self,
         global: &GlobalArgs,

@@ -358,7 +358,6 @@ impl<'a> Fetcher<'a> {
     }
 }
 
-/// Copies a fetched chart to `dest`, for `orch fetch`.
 /// Whether a registry's `host[:port]` is this machine: `localhost`, 127.0.0.1 or ::1.
 fn is_loopback(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
@@ -371,6 +370,7 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Copies a fetched chart to `dest`, for `orch fetch`.
 pub fn export(chart_dir: &Path, dest: &Path) -> std::io::Result<()> {
     deps::copy_dir(chart_dir, dest).map_err(std::io::Error::other)
 }
