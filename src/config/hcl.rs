@@ -44,10 +44,12 @@ pub fn render(files: &[PathBuf]) -> Result<Value, ConfigError> {
         }
         locals.push(file_locals);
     }
+    // The functions are declared once; each evaluation adds the variables to a copy.
+    let functions = context();
     let mut file_locals = Vec::new();
     for (index, definitions) in locals.into_iter().enumerate() {
         let evaluated = evaluate(definitions, |known, _| {
-            let mut context = context();
+            let mut context = functions.clone();
             context.declare_var("local", HclValue::Object(known.clone()));
             context
         })
@@ -56,7 +58,7 @@ pub fn render(files: &[PathBuf]) -> Result<Value, ConfigError> {
     }
     // Each value sees the values known so far, and its own file's locals.
     let evaluated = evaluate(values, |known, definition| {
-        let mut context = context();
+        let mut context = functions.clone();
         context.declare_var("hv", HclValue::Object(known.clone()));
         context.declare_var("local", file_locals[definition.file].clone());
         context

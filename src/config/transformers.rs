@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::schema::PatchTargetDoc;
+
 /// One transformer, as its configuration says.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind")]
@@ -98,19 +100,9 @@ pub struct ValueAdd {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ValueTarget {
     pub field_path: String,
+    /// Group, version, kind, name, namespace: kustomize's selector, a patch target's fields.
     #[serde(default)]
-    pub selector: Selector,
-}
-
-/// Which objects a field spec or target applies to: every field given must match.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Selector {
-    pub group: Option<String>,
-    pub version: Option<String>,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub selector: PatchTargetDoc,
 }
 
 /// A field of some objects: `path` in `/` steps (a list's items are stepped through), for

@@ -120,7 +120,9 @@ pub(super) fn replace_object(manifest: &mut Manifest, object: Value) {
     manifest.object = object;
 }
 
-fn targets(target: &PatchTargetDoc, object: &Value, release_namespace: &str) -> bool {
+/// Whether `object` is one `target` names; an object naming no namespace is in
+/// `release_namespace`.
+pub(super) fn targets(target: &PatchTargetDoc, object: &Value, release_namespace: &str) -> bool {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     let api_version = text("/apiVersion").unwrap_or_default();
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));

@@ -3,25 +3,31 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::transformers::{FieldSpec, Selector, Transformer};
+use crate::config::transformers::{FieldSpec, Transformer};
 
 use super::manifest::Manifest;
 
 pub fn apply(transformers: &[Transformer], manifests: &mut [Manifest]) -> Result<(), String> {
-    for transformer in transformers {
-        for manifest in manifests.iter_mut() {
-            let mut object = manifest.whole_object()?;
-            if transform(transformer, &mut object) {
-                super::patches::replace_object(manifest, object);
-            }
+    if transformers.is_empty() {
+        return Ok(());
+    }
+    // A transformer changes one object at a time, so each object is read once and goes
+    // through them all in order.
+    for manifest in manifests.iter_mut() {
+        let mut object = manifest.whole_object()?;
+        let before = object.clone();
+        for transformer in transformers {
+            transform(transformer, &mut object);
+        }
+        if object != before {
+            super::patches::replace_object(manifest, object);
         }
     }
     Ok(())
 }
 
-/// Runs one transformer over one object; whether it changed.
-fn transform(transformer: &Transformer, object: &mut Value) -> bool {
-    let before = object.clone();
+/// Runs one transformer over one object.
+fn transform(transformer: &Transformer, object: &mut Value) {
     match transformer {
         Transformer::LabelTransformer(t) => set_entries(object, &t.labels, &t.field_specs),
         Transformer::AnnotationsTransformer(t) => {
@@ -49,7 +55,8 @@ fn transform(transformer: &Transformer, object: &mut Value) -> bool {
             let targets: Vec<_> = t
                 .targets
                 .iter()
-                .filter(|t| selects(&t.selector, object))
+                // The object's own namespace only, as kustomize sees the rendered objects.
+                .filter(|t| super::patches::targets(&t.selector, object, ""))
                 .collect();
             for target in targets {
                 visit(object, &steps(&target.field_path), true, &mut |field| {
@@ -58,7 +65,6 @@ fn transform(transformer: &Transformer, object: &mut Value) -> bool {
             }
         }
     }
-    *object != before
 }
 
 fn set_entries(object: &mut Value, entries: &Map<String, Value>, specs: &[FieldSpec]) {
@@ -141,21 +147,6 @@ fn applies(spec: &FieldSpec, object: &Value) -> bool {
     matches(&spec.group, group) && matches(&spec.version, version) && matches(&spec.kind, kind)
 }
 
-fn selects(selector: &Selector, object: &Value) -> bool {
-    let (group, version) = group_version(object);
-    let text = |pointer: &str| {
-        object
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
-    matches(&selector.group, group)
-        && matches(&selector.version, version)
-        && matches(&selector.kind, text("/kind"))
-        && matches(&selector.name, text("/metadata/name"))
-        && matches(&selector.namespace, text("/metadata/namespace"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,8 +159,11 @@ mod tests {
                 {"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}}}})
     }
 
+    /// Whether the transformer changed the object.
     fn run(config: Value, object: &mut Value) -> bool {
-        transform(&parse(config, 0).unwrap(), object)
+        let before = object.clone();
+        transform(&parse(config, 0).unwrap(), object);
+        *object != before
     }
 
     #[test]
