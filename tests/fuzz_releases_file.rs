@@ -294,6 +294,7 @@ fn load(project: &Project, environment: &str) -> Result<config::Spec, ConfigErro
         file: Some(project.file.clone()),
         environment: environment.to_string(),
         sops_binary: "sops".into(),
+        keep_as_read: false,
     })
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use offline::{finish, helmfile, objects, orch_ok, repo};
+use serde::Deserialize;
 use serde_json::Value;
 
 fn run_helmfile(dir: &Path, args: &[&str]) -> String {
@@ -93,8 +94,44 @@ fn compare_with(fixture: &str, environments: &[&str], helmfile_args: &[&str]) {
             );
             compared += 1;
         }
+        compare_build(&dir, &["-e", environment], helmfile_args);
     }
     assert!(compared > 0, "{fixture}: no selection rendered anything");
+}
+
+/// `orch build` shows each state as `helmfile build` does. A chart helmfile first turns into
+/// a new one has a temporary directory as its `chartPath` there, which orch has not.
+fn compare_build(dir: &Path, args: &[&str], helmfile_args: &[&str]) {
+    let documents = |text: &str| -> Vec<Value> {
+        serde_yaml_ng::Deserializer::from_str(text)
+            .map(|doc| {
+                let mut doc = Value::deserialize(doc).expect("build prints YAML");
+                for release in doc["releases"].as_array_mut().into_iter().flatten() {
+                    let temporary = release["chartPath"]
+                        .as_str()
+                        .is_some_and(|p| p.starts_with('/'));
+                    if temporary {
+                        release.as_object_mut().unwrap().remove("chartPath");
+                    }
+                }
+                doc
+            })
+            .collect()
+    };
+    let helmfile_build = run_helmfile(dir, &[helmfile_args, args, &["build"]].concat());
+    // The kustomize helmfile runs, which its build shows.
+    let kustomize = helmfile_args
+        .windows(2)
+        .find(|pair| pair[0] == "--kustomize-binary")
+        .map_or("kustomize", |pair| pair[1]);
+    let orch_args = [args, &["--kustomize-binary", kustomize, "build"]].concat();
+    let orch_build = orch_ok(dir, &orch_args);
+    assert_eq!(
+        documents(&orch_build),
+        documents(&helmfile_build),
+        "{}: build {args:?}",
+        dir.display()
+    );
 }
 
 #[test]
@@ -141,6 +178,10 @@ fn write_values_writes_the_values_entries_as_helmfile_does_not_the_set_ones() {
         "orch:\n{ours}\nhelmfile:\n{theirs}"
     );
     assert!(parse(&ours).get("greeting").is_none(), "{ours}");
+    // The same text, so helm reads what helmfile would give it: `"yes"` stays quoted.
+    let text = ours.split_once("\n# Release: apps/cache\n").unwrap().1;
+    assert_eq!(text, theirs);
+    assert!(text.contains("EVICT: \"yes\""), "{text}");
 }
 
 #[test]
@@ -217,17 +258,23 @@ fn a_states_own_hooks_run_where_and_when_helmfile_runs_them() {
         tool(dir.path());
         std::fs::read_to_string(dir.path().join("hooks.log")).unwrap()
     };
-    let theirs = hooks_log(&|dir| {
-        run_helmfile(dir, &["template", "--skip-deps"]);
-    });
-    let ours = hooks_log(&|dir| {
-        orch_ok(dir, &["template"]);
-    });
-    assert_eq!(ours, theirs);
-    assert_eq!(
-        ours,
-        "state prepare\nrelease prepare web\nrelease cleanup web\nstate cleanup\n"
-    );
+    let template = "state prepare\nrelease prepare web\nrelease cleanup web\nstate cleanup\n";
+    // helmfile's build runs no release's cleanup hooks.
+    let build = "state prepare\nrelease prepare web\nstate cleanup\n";
+    let commands: [(&[&str], &[&str], &str); 2] = [
+        (&["template", "--skip-deps"], &["template"], template),
+        (&["build"], &["build"], build),
+    ];
+    for (helmfile_args, orch_args, expected) in commands {
+        let theirs = hooks_log(&|dir| {
+            run_helmfile(dir, helmfile_args);
+        });
+        let ours = hooks_log(&|dir| {
+            orch_ok(dir, orch_args);
+        });
+        assert_eq!(ours, theirs, "{orch_args:?}");
+        assert_eq!(ours, expected);
+    }
 }
 
 #[test]

@@ -287,6 +287,7 @@ fn example_cases() -> Vec<Case> {
             file: Some(root.join("releases")),
             environment: environment.into(),
             sops_binary: "sops".into(),
+            keep_as_read: false,
         }) {
             Ok(spec) => spec,
             Err(e) => panic!("cannot load the example for {environment}: {e}"),

@@ -92,3 +92,36 @@ fn a_failing_sops_fails_the_command_with_its_message() {
     assert!(stderr.contains("sops --decrypt failed"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 }
+
+#[test]
+fn build_shows_the_state_with_every_secret_value_hidden() {
+    let sops = fake_sops();
+    let stdout = orch_ok(
+        &fixture(),
+        &[
+            "--sops-binary",
+            &sops,
+            "build",
+            "-f",
+            "helmfile.yaml.gotmpl",
+        ],
+    );
+    // The environment's secret, in its values and where the state file renders it.
+    assert!(stdout.contains("token: (hidden)"), "{stdout}");
+    assert!(stdout.contains("fromEnvironment: (hidden)"), "{stdout}");
+    assert!(stdout.contains("- secrets.yaml"), "{stdout}");
+    assert!(!stdout.contains("s3cr3t"), "a secret printed:\n{stdout}");
+}
+
+#[test]
+fn build_hides_repository_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("helmfile.yaml"),
+        "repositories:\n  - name: private\n    url: https://charts.example\n    username: ci\n    password: hunter2\nreleases:\n  - name: app\n    chart: private/app\n",
+    )
+    .unwrap();
+    let stdout = orch_ok(dir.path(), &["build"]);
+    assert!(stdout.contains("password: (hidden)"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "a password printed:\n{stdout}");
+}

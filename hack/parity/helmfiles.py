@@ -454,6 +454,8 @@ def run_case(rn, root, entry, env, strict_ns):
     res["list"] = {"status": "differs" if diffs else "same", "releases": n, "diff_count": len(diffs),
                    "diffs": diffs[:MAX_DIFFS], "namespace_unset": nsd}
 
+    res["build"] = build_case(rn, cwd, f, env)
+
     hout, oout = rn.scratch("helmfile-values"), rn.scratch("orch-values")
     rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "write-values", "--skip-deps",
                            "--output-file-template", hout + "/{{ .Release.Namespace }}/{{ .Release.Name }}.yaml"], cwd)
@@ -471,6 +473,48 @@ def run_case(rn, root, entry, env, strict_ns):
     res["write_values"] = {"status": "differs" if diffs else "same", "releases": n,
                            "diff_count": len(diffs), "diffs": diffs[:MAX_DIFFS]}
     return res
+
+
+def build_documents(text):
+    """`build` output as documents; a chartPath that is a temporary directory (a chart
+    helmfile turned into a new one) left out, since orch makes none."""
+    docs = []
+    for d in yaml.load_all(text, Loader=Loader):
+        if d is None:
+            continue
+        for r in d.get("releases") or []:
+            if str(r.get("chartPath", "")).startswith("/"):
+                del r["chartPath"]
+        docs.append(d)
+    return docs
+
+
+def build_case(rn, cwd, f, env):
+    """helmfile build and orch build of one case: the same states, the same documents?"""
+    rc, out, err = rn.run([rn.bins["helmfile"], "-f", f, "-e", env, "build"], cwd)
+    if rc != 0:
+        return {"status": "helmfile error", "message": helmfile_error_line(err)}
+    want = build_documents(out)
+    rc, out, err = rn.run([rn.bins["orch"], "build", "-f", f, "-e", env, "--kustomize-binary", "kustomize"], cwd)
+    if rc != 0:
+        return {"status": "orch error", "message": first_line(err)}
+    got = build_documents(out)
+    diffs = [first_difference(w, g) for w, g in zip(want, got) if w != g]
+    if len(want) != len(got):
+        diffs.insert(0, f"{len(want)} states, orch {len(got)}")
+    return {"status": "differs" if diffs else "same", "states": len(want), "diffs": diffs[:MAX_DIFFS]}
+
+
+def first_difference(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            d = first_difference(a.get(k), b.get(k), f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := first_difference(x, y, f"{path}[{i}]"))), None)
+    return None if a == b else f"{path or '.'}: helmfile {json.dumps(a)[:120]}, orch {json.dumps(b)[:120]}"
 
 
 def envs_for(entry):
@@ -547,6 +591,7 @@ def totals_row(label, results, rollup):
     L = Counter(r["list"]["status"] for r in results)
     W = Counter(r["write_values"]["status"] for r in results)
     T = Counter(r.get("template", {}).get("status", "skipped") for r in results)
+    B = Counter(r.get("build", {}).get("status", "skipped") for r in results)
     loads = len(results) - L["helmfile error"]
     orch = L["same"] + L["differs"]
     wv = W["same"] + W["differs"] + W["orch error"]
@@ -557,7 +602,7 @@ def totals_row(label, results, rollup):
             f"{len(f)} | {fl} | {sum(v['orch'] for v in f)} of {fl} | {sum(v['same'] for v in f)} of {fl} | "
             f"{sum(v['wv_same'] for v in f)} of {sum(v['wv_compared'] for v in f)} | "
             f"{len(results) - T['skipped']} | {T['same']} of {T['same'] + T['differs'] + T['orch error']} | "
-            f"{T['helmfile error']} |")
+            f"{T['helmfile error']} | {B['same']} of {B['same'] + B['differs'] + B['orch error']} |")
 
 
 def markdown(results, a, versions):
@@ -576,8 +621,8 @@ def markdown(results, a, versions):
                "renders offline (orch errors count as not same).\n")
     out.append("| | cases | helmfile loads offline | of those, orch loads | orch same list | same write-values "
                "| write-values dropped (helmfile failed) | files | helmfile loads | orch loads | same list | same write-values "
-               "| local-chart cases | same template | template dropped (helmfile failed) |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "| local-chart cases | same template | template dropped (helmfile failed) | same build |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     out.append(totals_row("**all**", results, roll))
     real = [r for r in results if r["repo"] != "helmfile/helmfile"]
     out.append(totals_row("real repos (not helmfile/helmfile's tests)", real,

@@ -65,9 +65,9 @@ case "$1" in
   *) echo "kustomize shim (kubectl kustomize): unsupported: $*" >&2; exit 1 ;;
 esac
 """
-ORCH_COMMANDS = {"template", "list", "graph", "lint", "diff", "sync", "apply", "status",
+ORCH_COMMANDS = {"build", "template", "list", "graph", "lint", "diff", "sync", "apply", "status",
                  "destroy", "deps", "fetch", "write-values"}
-HELMFILE_COMMANDS = ORCH_COMMANDS | {"build", "repos", "test", "cache", "init", "show-dag"}
+HELMFILE_COMMANDS = ORCH_COMMANDS | {"repos", "test", "cache", "init", "show-dag"}
 # Lines helm and helmfile log (to stderr, interleaved in output.yaml); orch logs its own.
 LOG_RX = re.compile(
     r'^(Adding repo |"[^"]*" has been added to your repositories|Building dependency |'
@@ -476,6 +476,8 @@ def run_case(name, corpus, tmp, a, orch_bin):
 
         # orch: same working dir layout and environment, judged on what it renders.
         wd, env, inp, want = prepare("orch")
+        # The kustomize helmfile runs (what `build` shows as kustomizeBinary), not kubectl's.
+        env["ORCH_KUSTOMIZE_BINARY"] = "kustomize"
         if cmd not in ORCH_COMMANDS:
             res["orch"], res["detail"] = "unsupported", f"orch has no `{cmd}` command"
             return res

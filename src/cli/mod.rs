@@ -205,6 +205,12 @@ enum Command {
         after_help = "Examples:\n  orch write-values -e staging -l name=server\n  orch write-values -e prod --output-dir values-out/"
     )]
     WriteValues(commands::write_values::WriteValuesArgs),
+    /// Print each state file as read: releases after templates and inheritance, with the
+    /// values it was rendered with (helmfile's `build`)
+    #[command(
+        after_help = "Examples:\n  orch build -e staging\n  orch build -e prod -l name=server"
+    )]
+    Build,
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  orch completion bash > /etc/bash_completion.d/orch\n  orch completion zsh > \"${fpath[1]}/_orch\""
@@ -229,6 +235,7 @@ pub fn main() -> ExitCode {
         Command::Deps => commands::charts::deps(global),
         Command::Fetch(args) => commands::charts::fetch(global, &args),
         Command::WriteValues(args) => commands::write_values::run(global, &args),
+        Command::Build => commands::build::run(global),
         Command::Completion { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "orch", &mut std::io::stdout());

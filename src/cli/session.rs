@@ -28,6 +28,11 @@ pub struct Session {
 
 impl Session {
     pub fn load(global: &GlobalArgs) -> Result<Session> {
+        Session::load_keeping_states(global, false)
+    }
+
+    /// `load`, keeping each state file as read when `keep_as_read` (for `orch build`).
+    pub fn load_keeping_states(global: &GlobalArgs, keep_as_read: bool) -> Result<Session> {
         // Parse what is cheap to get wrong first, so a typo in a flag reports before file errors.
         let selectors = global
             .selectors
@@ -39,6 +44,7 @@ impl Session {
             file: global.file.clone(),
             environment: global.environment.clone(),
             sops_binary: global.sops_binary.clone(),
+            keep_as_read,
         })?;
         let include_needs = if global.include_transitive_needs {
             IncludeNeeds::Transitive
@@ -131,12 +137,22 @@ impl Session {
     /// `prepare` before rendering and `cleanup` at the end, where helmfile runs them
     /// (template, lint, diff, sync, apply, write-values).
     pub fn run_hooks(&self, global: &GlobalArgs, event: config::HookEvent) -> Result<()> {
+        self.run_hooks_of(global, event, &self.desired())
+    }
+
+    /// The state files' hooks for `event`, and those of `releases` (indexes).
+    pub fn run_hooks_of(
+        &self,
+        global: &GlobalArgs,
+        event: config::HookEvent,
+        releases: &[usize],
+    ) -> Result<()> {
         let progress: Box<dyn crate::sync::Progress> = if global.quiet || global.json_logs() {
             crate::report::progress::for_stderr(global.quiet, global.json_logs())
         } else {
             Box::new(crate::report::progress::Lines)
         };
-        let releases = self.desired().into_iter().map(|i| &self.spec.releases[i]);
+        let releases = releases.iter().map(|&i| &self.spec.releases[i]);
         crate::sync::events::run_all(&self.spec, releases, event, progress.as_ref())
             .map_err(anyhow::Error::msg)
     }

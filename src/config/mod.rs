@@ -4,6 +4,7 @@
 //! from the first document of `*.j2` templates), then the templated rest, rendered with the
 //! chosen environment's values. All files together form one set of releases.
 
+mod as_read;
 mod error;
 mod gotmpl;
 mod hcl;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use as_read::StateAsRead;
 pub use error::{ConfigError, Location};
 pub use layering::Overrides;
 pub use schema::{MissingFileHandler, PatchTargetDoc, RepositoryDoc as Repository};
@@ -51,6 +53,8 @@ pub struct LoadOptions {
     pub environment: String,
     /// What decrypts `secrets` files.
     pub sops_binary: PathBuf,
+    /// Keep each state file as read, in `Spec::states_as_read` (for `orch build`).
+    pub keep_as_read: bool,
 }
 
 /// Everything the releases files say, resolved for one environment.
@@ -61,6 +65,8 @@ pub struct Spec {
     pub repositories: Vec<Repository>,
     /// The state files' own hooks, in file order.
     pub state_hooks: Vec<StateHook>,
+    /// Each state file as read, when `LoadOptions::keep_as_read` asks for it.
+    pub states_as_read: Vec<StateAsRead>,
     templates: Templates,
     /// What decrypts releases' `secrets` when their values are read.
     sops_binary: PathBuf,
@@ -70,6 +76,8 @@ pub struct Spec {
 pub struct Environment {
     pub name: String,
     pub values: Value,
+    /// The values read from `secrets` files, merged: what is never shown.
+    pub secret_values: Value,
     pub kube_context: Option<String>,
 }
 
@@ -437,7 +445,8 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
     let mut releases = Vec::new();
     let mut state_hooks = Vec::new();
     let mut repositories = Vec::new();
-    for part in &mut parts {
+    let mut as_read = options.keep_as_read.then(as_read::StatesAsRead::default);
+    for (position, part) in parts.iter_mut().enumerate() {
         let path = &files[part.file];
         let lines = yaml::item_lines(&part.text, "releases");
         // A base's paths are relative to the file that names it, as in helmfile.
@@ -446,6 +455,9 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let environment = &environments[&part.state];
+        if let Some(as_read) = &mut as_read {
+            as_read.add_part(part, position, &files, environment)?;
+        }
         for (index, node) in std::mem::take(&mut part.doc.releases)
             .into_iter()
             .enumerate()
@@ -469,6 +481,10 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
                 templates: &templates,
             };
             let doc = pass.run(doc)?;
+            if let Some(as_read) = &mut as_read {
+                let settings = &settings[part.owner];
+                as_read.add_release(part, releases.len(), &doc, settings, &base_dir);
+            }
             let mut release =
                 resolve_release(doc, at, &base_dir, &settings[part.owner], environment)?;
             pin_to_lock(
@@ -504,6 +520,9 @@ pub fn load(options: &LoadOptions) -> Result<Spec, ConfigError> {
         releases,
         repositories,
         state_hooks,
+        states_as_read: as_read
+            .map(as_read::StatesAsRead::into_states)
+            .unwrap_or_default(),
         templates,
         sops_binary: options.sops_binary.clone(),
     })
@@ -805,38 +824,45 @@ impl ReleasePass<'_> {
         let data = self.data(&doc);
         let render = |text: &str| self.render(text, &data);
         let at = self.at;
-        // helmfile renders a setTemplate entry's name, value, file and values as text.
-        let mut set = Vec::new();
-        for entry in std::mem::take(&mut doc.set_template) {
+        // helmfile renders a setTemplate entry's name, value, file and values as text. The
+        // rendered templates stay, as helmfile keeps them (`build` shows them), and go
+        // before the release's own entries.
+        for entry in &mut doc.set_template {
             // An empty `value:` stays empty: it sets nothing.
             let text = |value: Value| match value {
                 Value::Null => Ok(Value::Null),
                 value => render(&values::scalar_text(&value)).map(Value::String),
             };
-            set.push(schema::SetDoc {
+            *entry = schema::SetDoc {
                 name: render(&entry.name)?,
-                value: entry.value.map(text).transpose()?,
+                value: entry.value.take().map(text).transpose()?,
                 values: entry
                     .values
+                    .take()
                     .map(|values| values.into_iter().map(text).collect())
                     .transpose()?,
                 file: entry.file.as_deref().map(render).transpose()?,
-            });
+            };
         }
+        let mut set = doc.set_template.clone();
         set.append(&mut doc.set);
         doc.set = set;
+        // A map is rendered where it is, a file's path only where it joins `values`, as
+        // helmfile does.
+        for entry in &mut doc.values_template {
+            if let ValuesEntry::Inline(inline) = entry {
+                let text = serde_yaml_ng::to_string(inline).map_err(|e| ConfigError::Invalid {
+                    at: at.clone(),
+                    message: format!("valuesTemplate: {e}"),
+                })?;
+                *inline = yaml::parse_document(&render(&text)?, &at.file, at.line)?;
+            }
+        }
         let mut entries = Vec::new();
-        for entry in std::mem::take(&mut doc.values_template) {
+        for entry in &doc.values_template {
             entries.push(match entry {
-                ValuesEntry::File(path) => ValuesEntry::File(render(&path)?),
-                ValuesEntry::Inline(inline) => {
-                    let text =
-                        serde_yaml_ng::to_string(&inline).map_err(|e| ConfigError::Invalid {
-                            at: at.clone(),
-                            message: format!("valuesTemplate: {e}"),
-                        })?;
-                    ValuesEntry::Inline(yaml::parse_document(&render(&text)?, &at.file, at.line)?)
-                }
+                ValuesEntry::File(path) => ValuesEntry::File(render(path)?),
+                inline => inline.clone(),
             });
         }
         entries.append(&mut doc.values);

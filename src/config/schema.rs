@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::yaml::Node;
@@ -65,7 +65,9 @@ pub struct EnvironmentDoc {
     pub missing_file_handler: Option<MissingFileHandler>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Serialized as read (after templates, inheritance and the release pass) for `orch build`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReleaseDoc {
     pub name: String,
@@ -73,23 +75,27 @@ pub struct ReleaseDoc {
     pub chart: String,
     #[serde(default, deserialize_with = "scalar_text")]
     pub version: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<ValuesEntry>,
     /// Values entries rendered with the release's own data, layered before `values`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values_template: Vec<ValuesEntry>,
     /// sops-encrypted values files, layered after `values` and before `set`, as helmfile
     /// passes them to helm.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set: Vec<SetDoc>,
     /// `set` entries rendered with the release's own data, put before `set`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set_template: Vec<SetDoc>,
-    #[serde(default, deserialize_with = "scalar_texts")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "scalar_texts"
+    )]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<String>,
     pub installed: Option<bool>,
     pub condition: Option<String>,
@@ -119,19 +125,19 @@ pub struct ReleaseDoc {
     /// `disableValidation` until the release is first installed.
     pub disable_validation_on_install: Option<bool>,
     /// RFC 6902 patches of rendered objects, as helmfile's (kustomize's) `jsonPatches`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json_patches: Vec<JsonPatchDoc>,
     /// Strategic merge patches of rendered objects: each a partial object naming its target.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strategic_merge_patches: Vec<Value>,
     /// Every rendered object's namespace.
     pub force_namespace: Option<String>,
     /// kustomize transformer configurations, inline or in files, run over the rendered
     /// objects last.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transformers: Vec<Value>,
     /// Charts added to the release's chart as dependencies.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<DependencyDoc>,
     /// A command the rendered objects pass through (helm's --post-renderer).
     pub post_renderer: Option<String>,
@@ -140,25 +146,31 @@ pub struct ReleaseDoc {
     pub suppress_diff: Option<bool>,
     /// Lines a review leaves out of the diff (helm-diff's --suppress-output-line-regex).
     pub suppress_output_line_regex: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookDoc>,
 }
 
 /// A chart a release adds to its chart's dependencies.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DependencyDoc {
     /// `repo/name`, `oci://host/path/name`, or a chart directory.
     pub chart: String,
-    #[serde(default, deserialize_with = "scalar_text")]
+    #[serde(
+        default,
+        deserialize_with = "scalar_text",
+        serialize_with = "text_or_empty"
+    )]
     pub version: Option<String>,
+    #[serde(serialize_with = "text_or_empty")]
     pub alias: Option<String>,
 }
 
 /// A helmfile release hook: a command run at some of the release's events.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HookDoc {
+    #[serde(serialize_with = "text_or_empty")]
     pub name: Option<String>,
     pub events: Vec<String>,
     pub command: String,
@@ -168,7 +180,7 @@ pub struct HookDoc {
     pub showlogs: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonPatchDoc {
     pub target: PatchTargetDoc,
@@ -177,7 +189,8 @@ pub struct JsonPatchDoc {
 }
 
 /// Which rendered objects a patch applies to: every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTargetDoc {
     pub group: Option<String>,
@@ -274,13 +287,20 @@ pub struct RepositoryDoc {
 
 /// A `set` entry: `value` for one value, `values` for a list (helm's `{a,b}`), `file` for a
 /// file's text.
-#[derive(Debug, Deserialize)]
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetDoc {
     pub name: String,
     /// `Some(Null)` when written empty (`value:`), which helmfile passes no --set for.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        serialize_with = "scalar_as_text",
+        skip_serializing_if = "absent_or_empty"
+    )]
     pub value: Option<Value>,
+    #[serde(serialize_with = "scalars_as_text")]
     pub values: Option<Vec<Value>>,
     /// A file whose text is the value (helm's --set-file).
     pub file: Option<String>,
@@ -291,8 +311,38 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
     Value::deserialize(deserializer).map(Some)
 }
 
+/// A text shown as helmfile's Go string field shows it: empty when not given.
+fn text_or_empty<S: Serializer>(text: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text.as_deref().unwrap_or_default())
+}
+
+/// A `set` value shown as helmfile's string field holds it: `1` as `"1"`.
+pub fn as_text(value: &Value) -> Value {
+    match value {
+        Value::Bool(_) | Value::Number(_) => Value::String(value.to_string()),
+        other => other.clone(),
+    }
+}
+
+/// helmfile leaves out a `set` value that is empty (`value:`), as its `omitempty` string.
+fn absent_or_empty(value: &Option<Value>) -> bool {
+    matches!(value, None | Some(Value::Null))
+}
+
+fn scalar_as_text<S: Serializer>(value: &Option<Value>, serializer: S) -> Result<S::Ok, S::Error> {
+    value.as_ref().map(as_text).serialize(serializer)
+}
+
+fn scalars_as_text<S: Serializer>(
+    values: &Option<Vec<Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let texts: Option<Vec<Value>> = values.as_ref().map(|v| v.iter().map(as_text).collect());
+    texts.serialize(serializer)
+}
+
 /// What to do when a values file is missing, as helmfile's `missingFileHandler`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub enum MissingFileHandler {
     #[default]
     Error,
@@ -317,6 +367,15 @@ impl<'de> Deserialize<'de> for ValuesEntry {
                 "a values entry is a file path or a map of values, not {}",
                 json_type(&other)
             ))),
+        }
+    }
+}
+
+impl Serialize for ValuesEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ValuesEntry::File(path) => serializer.serialize_str(path),
+            ValuesEntry::Inline(values) => values.serialize(serializer),
         }
     }
 }

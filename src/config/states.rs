@@ -43,6 +43,8 @@ pub struct Part {
     pub top: usize,
     /// The selectors its sub-helmfile entry gives: its releases are the ones matching any.
     pub selectors: Option<FileSelectors>,
+    /// The files its `helmfiles` entries name, globs expanded: each with its entry's index.
+    pub sub_helmfiles: Vec<(usize, PathBuf)>,
     pub doc: FileDoc,
     pub text: String,
     pub first_line: usize,
@@ -123,9 +125,11 @@ impl<'a> Loader<'a> {
                 let handler = part.doc.missing_file_handler;
                 // Pushed before its sub-helmfiles are read, moved after them: helmfile lists
                 // a sub-helmfile's releases first.
+                let subs = sub_helmfiles(&helmfiles, &entries_at, &base_dir, &path, handler)?;
+                part.sub_helmfiles = subs.iter().map(|s| (s.entry, s.file.clone())).collect();
                 let position = self.parts.len();
                 self.parts.push(part);
-                for sub in sub_helmfiles(&helmfiles, &entries_at, &base_dir, &path, handler)? {
+                for sub in subs {
                     check_depth(depth, "helmfiles", &sub.file, &at)?;
                     self.load_sub_helmfile(sub, &base_dir, depth)?;
                 }
@@ -259,6 +263,7 @@ impl<'a> Loader<'a> {
                 state: place.state,
                 top: place.owner,
                 selectors: None,
+                sub_helmfiles: Vec::new(),
                 doc,
                 text: rendered,
                 first_line,
@@ -320,6 +325,7 @@ impl<'a> Loader<'a> {
         Environment {
             name: self.options.environment.clone(),
             values: Value::Object(Map::new()),
+            secret_values: Value::Object(Map::new()),
             kube_context: None,
         }
     }
@@ -384,6 +390,7 @@ impl<'a> Loader<'a> {
                 let path = source::join(&base_dir, file);
                 let sops = &self.options.sops_binary;
                 if let Some(layer) = secrets::read_secrets_file(sops, &path, &at, handler)? {
+                    values::merge(&mut environment.secret_values, layer.clone());
                     values::merge(&mut environment.values, layer);
                 }
             }
@@ -410,6 +417,7 @@ pub fn parse_part(
         state: place.state,
         top: place.file,
         selectors: None,
+        sub_helmfiles: Vec::new(),
         doc,
         text,
         first_line,
@@ -474,6 +482,8 @@ fn merge_values_entries(
 /// A state file a `helmfiles` entry names, with what the entry gives it.
 struct SubHelmfile {
     file: PathBuf,
+    /// The index of the `helmfiles` entry that names it.
+    entry: usize,
     /// Where the entry is.
     at: Location,
     selectors: Vec<String>,
@@ -491,7 +501,7 @@ fn sub_helmfiles(
     handler: Option<MissingFileHandler>,
 ) -> Result<Vec<SubHelmfile>, ConfigError> {
     let mut found = Vec::new();
-    for (entry, at) in entries.iter().zip(entries_at) {
+    for (index, (entry, at)) in entries.iter().zip(entries_at).enumerate() {
         let invalid = |message: String| ConfigError::Invalid {
             at: at.clone(),
             message,
@@ -543,6 +553,7 @@ fn sub_helmfiles(
                 };
                 found.push(SubHelmfile {
                     file: sub,
+                    entry: index,
                     at: at.clone(),
                     selectors,
                     values,

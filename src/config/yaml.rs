@@ -29,7 +29,7 @@ pub fn parse_document<T: DeserializeOwned + Default>(
     file: &Path,
     first_line: usize,
 ) -> Result<T, ConfigError> {
-    let value = parse_value(text, file, first_line)?;
+    let value = parse_tree(text, file, first_line)?;
     if value.is_null() {
         return Ok(T::default());
     }
@@ -41,7 +41,7 @@ pub fn parse_document<T: DeserializeOwned + Default>(
 pub type Node = serde_yaml_ng::Value;
 
 /// A document's tree, merge keys applied and keys made text.
-fn parse_value(text: &str, file: &Path, first_line: usize) -> Result<Node, ConfigError> {
+pub fn parse_tree(text: &str, file: &Path, first_line: usize) -> Result<Node, ConfigError> {
     let at = |line: usize, column: usize| Location::new(file, first_line + line - 1, column);
     let mut value: Node =
         serde_yaml_ng::from_str(text).map_err(|err| syntax_error(text, &err, at))?;

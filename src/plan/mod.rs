@@ -155,6 +155,17 @@ pub fn selection_labels(release: &ReleaseSpec) -> BTreeMap<String, String> {
     labels
 }
 
+/// A release's labels as helmfile lists (and builds) them: as selecting left them, with the
+/// implicit `name`, `namespace` and `chart`, wherever selectors were matched against its
+/// state (given on the command line, or by its sub-helmfile entry).
+pub fn labels_as_listed(release: &ReleaseSpec, selected: bool) -> BTreeMap<String, String> {
+    if selected || release.file_selectors.is_some() {
+        selection_labels(release)
+    } else {
+        release.labels.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +205,7 @@ mod tests {
             file: Some(file),
             environment: "default".into(),
             sops_binary: "sops".into(),
+            keep_as_read: false,
         })
         .unwrap()
     }
@@ -357,6 +369,7 @@ mod tests {
                 file: Some(file),
                 environment: "default".into(),
                 sops_binary: "sops".into(),
+                keep_as_read: false,
             })
             .unwrap();
             Plan::new(&spec, &SelectOptions::default())

@@ -28,7 +28,7 @@ pub use context::{CapabilitiesInfo, ReleaseInfo};
 pub use funcs::{Lookup, Offline};
 pub use output::{Document, to_stream};
 /// Helm's `toYaml`, for embedders whose templates write YAML as Helm does.
-pub use yaml::emit::{json_to_yaml, to_yaml};
+pub use yaml::emit::{json_to_yaml, json_to_yaml_in_order, to_yaml};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NativeError {

@@ -44,17 +44,10 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    // helmfile lists a release's labels as selecting left them: with the implicit `name`,
-    // `namespace` and `chart` over its own wherever selectors were matched against its state.
+    let selected = !global.selectors.is_empty();
     let labels: Vec<_> = releases
         .iter()
-        .map(|release| {
-            if global.selectors.is_empty() && release.file_selectors.is_none() {
-                release.labels.clone()
-            } else {
-                crate::plan::selection_labels(release)
-            }
-        })
+        .map(|release| crate::plan::labels_as_listed(release, selected))
         .collect();
     let text = match args.output {
         ListFormat::Table => report::releases::table(&releases, &labels, deployed.as_deref()),

@@ -1,3 +1,4 @@
+pub mod build;
 pub mod charts;
 pub mod destroy;
 pub mod diff;

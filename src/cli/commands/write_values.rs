@@ -23,7 +23,9 @@ pub fn run(global: &GlobalArgs, args: &WriteValuesArgs) -> Result<ExitCode> {
     let mut out = String::new();
     for release in session.plan.desired(&session.spec) {
         let values = session.spec.values_files(release, &session.overrides)?;
-        let yaml = serde_yaml_ng::to_string(&values)?;
+        // As helmfile writes them (go-yaml): helm, a YAML 1.1 reader, reads `"yes"` back
+        // as a string only if it is quoted.
+        let yaml = format!("{}\n", helm_engine::json_to_yaml(&values));
         match &args.output_dir {
             Some(dir) => {
                 let path = dir

@@ -33,14 +33,23 @@ pub fn to_yaml(value: &Value) -> String {
 /// JSON data as `toYaml` writes it: go-yaml v2's YAML, which quotes what YAML 1.1 readers
 /// (kubectl, Helm) would take for another type (`"yes"`, `"0755"`).
 pub fn json_to_yaml(json: &serde_json::Value) -> String {
-    let node = to_node(json);
+    emit(&to_node(json, true))
+}
+
+/// [`json_to_yaml`] with each map's keys in the order they come, as go-yaml writes a Go
+/// struct's fields.
+pub fn json_to_yaml_in_order(json: &serde_json::Value) -> String {
+    emit(&to_node(json, false))
+}
+
+fn emit(node: &Node) -> String {
     let mut emitter = Emitter {
         out: String::new(),
         column: 0,
         whitespace: true,
         indention: true,
     };
-    emitter.node(&node, -1, false);
+    emitter.node(node, -1, false);
     let mut out = emitter.out;
     if out.ends_with('\n') {
         out.pop();
@@ -48,7 +57,8 @@ pub fn json_to_yaml(json: &serde_json::Value) -> String {
     out
 }
 
-fn to_node(json: &serde_json::Value) -> Node {
+/// `sort`: keys in go-yaml's order for a map; else as they come.
+fn to_node(json: &serde_json::Value, sort: bool) -> Node {
     use serde_json::Value as J;
     match json {
         J::Null => Node::Null,
@@ -72,13 +82,15 @@ fn to_node(json: &serde_json::Value) -> Node {
             Node::Float(f)
         }
         J::String(s) => Node::Str(s.clone()),
-        J::Array(items) => Node::Seq(items.iter().map(to_node).collect()),
+        J::Array(items) => Node::Seq(items.iter().map(|item| to_node(item, sort)).collect()),
         J::Object(entries) => {
             let mut pairs: Vec<(String, Node)> = entries
                 .iter()
-                .map(|(k, v)| (k.clone(), to_node(v)))
+                .map(|(k, v)| (k.clone(), to_node(v, sort)))
                 .collect();
-            stable_sort(&mut pairs, |a, b| key_order(&a.0, &b.0) == Ordering::Less);
+            if sort {
+                stable_sort(&mut pairs, |a, b| key_order(&a.0, &b.0) == Ordering::Less);
+            }
             Node::Map(pairs)
         }
     }
