@@ -14,7 +14,7 @@ FAST_TESTS := $(filter-out cluster_%,$(basename $(notdir $(wildcard tests/*.rs c
 USE_HELM = helm_bin=$$(hack/tools.sh helm3 helmfile registry); export PATH="$$helm_bin:$$PATH"
 USE_CLUSTER = kubeconfig=$$(hack/cluster/up.sh | sed -n 's/^export KUBECONFIG=//p')
 
-.PHONY: build test-unit test cluster cluster-down lint demo bench
+.PHONY: build test-unit test cluster cluster-down lint demo bench bench-clusters
 
 build:
 	cargo build --workspace
@@ -54,3 +54,9 @@ bench:
 	$(USE_CLUSTER)
 	cargo build --release -q -p orch -p orch-ssa-limit
 	python3 hack/bench/bench.py --kubeconfig "$$kubeconfig" $(BENCH_ARGS)
+
+# One run across 2 and 3 control planes of its own, against the same releases on one
+# (hack/bench/clusters.py); BENCH_ARGS="--releases 60" and the like pass through.
+bench-clusters:
+	cargo build --release -q -p orch
+	python3 hack/bench/clusters.py $(BENCH_ARGS)

@@ -8,13 +8,13 @@ use anyhow::Result;
 use futures::{StreamExt, TryStreamExt, stream};
 use tokio::runtime::Runtime;
 
-use crate::cluster::{Cluster, ConnectOptions};
-use crate::config::{self, LoadOptions, Overrides, Spec};
+use crate::cluster::{Cluster, ClusterTarget, Clusters};
+use crate::config::{self, LoadOptions, Overrides, ReleaseSpec, Spec};
 use crate::diff::ReleaseDiff;
 use crate::fetch::{FetchedChart, Fetcher};
 use crate::plan::{IncludeNeeds, Plan, SelectOptions, Selector};
 use crate::render::checks::{self, Documents};
-use crate::render::{ClusterView, Reading, RenderOptions, RenderedRelease, Renderer};
+use crate::render::{ClusterViews, Reading, RenderOptions, RenderedRelease, Renderer};
 use crate::sync::compare::diff_release;
 use crate::sync::history;
 
@@ -24,6 +24,12 @@ pub struct Session {
     pub spec: Spec,
     pub plan: Plan,
     pub overrides: Overrides,
+}
+
+/// A command's clusters, and the runtime that drives all their IO.
+pub struct Connection {
+    pub runtime: Runtime,
+    pub clusters: Clusters,
 }
 
 impl Session {
@@ -61,58 +67,87 @@ impl Session {
                 allow_no_matching_release: global.allow_no_matching_release,
             },
         )?;
-        Ok(Session {
+        let mut session = Session {
             spec,
             plan,
             overrides,
-        })
+        };
+        session.assign_clusters(global);
+        Ok(session)
     }
 
-    /// Connects to the cluster of `--kube-context`, else of the environment's `kubeContext`,
-    /// else kubeconfig's current context. The runtime drives all cluster IO of the command.
-    pub fn connect(&self, global: &GlobalArgs) -> Result<(Runtime, Cluster)> {
+    /// Each release's cluster: `--kube-context` for all, else its own context (its
+    /// `kubeContext`, else helmDefaults', else the environment's, else the kubeconfig's
+    /// current one). When the releases to act on span several clusters, each release's id
+    /// names its cluster, so every output does.
+    fn assign_clusters(&mut self, global: &GlobalArgs) {
+        if let Some(context) = &global.kube_context {
+            for release in &mut self.spec.releases {
+                release.kube_context = Some(context.clone());
+            }
+        }
+        let contexts = self.contexts();
+        if contexts.len() < 2 {
+            return;
+        }
+        let current = crate::cluster::current_context(global.kubeconfig.as_deref());
+        for release in &mut self.spec.releases {
+            let label = release.kube_context.clone().or_else(|| current.clone());
+            release.id.cluster = Some(label.unwrap_or_else(|| "(current context)".into()));
+        }
+    }
+
+    /// The kube contexts of the releases to act on, each once.
+    fn contexts(&self) -> Vec<Option<String>> {
+        let mut contexts: Vec<Option<String>> = self
+            .enabled()
+            .iter()
+            .map(|&i| self.spec.releases[i].kube_context.clone())
+            .collect();
+        contexts.sort();
+        contexts.dedup();
+        contexts
+    }
+
+    /// Connects to the cluster of each release to act on, each once, at once. The runtime
+    /// drives all cluster IO of the command.
+    pub fn connect(&self, global: &GlobalArgs) -> Result<Connection> {
         for &index in &self.enabled() {
             self.spec.releases[index].check_namespace()?;
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
-        let options = ConnectOptions {
-            kubeconfig: global.kubeconfig.clone(),
-            context: match &global.kube_context {
-                Some(context) => Some(context.clone()),
-                None => self.release_context()?,
-            },
-        };
-        let cluster = runtime.block_on(Cluster::connect(&options))?;
-        Ok((runtime, cluster))
+        let targets = self
+            .contexts()
+            .into_iter()
+            .map(|context| {
+                // A release of the context shows the label its cluster's records get.
+                let label = self
+                    .spec
+                    .releases
+                    .iter()
+                    .find(|r| r.kube_context == context)
+                    .and_then(|r| r.id.cluster.clone());
+                ClusterTarget { context, label }
+            })
+            .collect();
+        let clusters = runtime.block_on(Clusters::connect(global.kubeconfig.clone(), targets))?;
+        Ok(Connection { runtime, clusters })
     }
 
-    /// The kubeconfig context the selected releases name (their own `kubeContext`, else
-    /// helmDefaults', else the environment's). One run talks to one cluster, so releases
-    /// naming different contexts are an error rather than silently all sent to one.
-    fn release_context(&self) -> Result<Option<String>> {
-        let mut contexts: Vec<Option<&String>> = self
-            .enabled()
-            .iter()
-            .map(|&i| self.spec.releases[i].kube_context.as_ref())
-            .collect();
-        contexts.sort();
-        contexts.dedup();
-        match contexts.as_slice() {
-            [] => Ok(None),
-            [only] => Ok(only.cloned()),
-            several => anyhow::bail!(
-                "the selected releases name {} kube contexts ({}); orch works on one cluster per run: \
-                 select releases of one context with -l, or pass --kube-context",
-                several.len(),
-                several
-                    .iter()
-                    .map(|c| c.map_or("the current context", |c| c.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+    /// The cluster of release `index`, or why it cannot be reached.
+    pub fn cluster_of<'c>(&self, connection: &'c Connection, index: usize) -> Result<&'c Cluster> {
+        let context = self.spec.releases[index].kube_context.as_deref();
+        connection.clusters.get(context).map_err(anyhow::Error::msg)
+    }
+
+    /// The releases to act on whose cluster cannot be reached, each with why.
+    pub fn unreachable(&self, connection: &Connection) -> Vec<(usize, String)> {
+        self.enabled()
+            .into_iter()
+            .filter_map(|i| Some((i, self.cluster_of(connection, i).err()?.to_string())))
+            .collect()
     }
 
     /// The selected releases that are enabled, in DAG order: what cluster commands act on.
@@ -177,29 +212,36 @@ impl Session {
         Ok(charts)
     }
 
-    /// What charts rendered for `cluster` see, with the selected releases' latest recorded
-    /// revisions (one list of records per namespace).
-    pub fn cluster_view(&self, runtime: &Runtime, cluster: &Cluster) -> Result<ClusterView> {
-        let namespaces = self
-            .desired()
-            .iter()
-            .map(|&i| self.spec.releases[i].id.namespace.clone())
-            .collect();
-        let revisions = runtime.block_on(history::latest_revisions(cluster, &namespaces))?;
-        let mut view = cluster.view(runtime.handle().clone(), revisions);
-        // The deployed values of the releases that reuse them, as helm's --reuse-values.
-        for &index in &self.desired() {
-            let release = &self.spec.releases[index];
-            if !release.reuse_values {
-                continue;
+    /// What charts rendered for each reachable cluster see, with the latest recorded
+    /// revisions of its releases (one list of records per namespace); the clusters are
+    /// read at once.
+    pub fn cluster_views(&self, connection: &Connection) -> Result<ClusterViews> {
+        let runtime = &connection.runtime;
+        let desired = self.desired();
+        let views = connection.clusters.reachable().map(|(context, cluster)| {
+            let releases: Vec<&ReleaseSpec> = desired
+                .iter()
+                .map(|&i| &self.spec.releases[i])
+                .filter(|r| r.kube_context.as_deref() == context)
+                .collect();
+            async move {
+                let namespaces = releases.iter().map(|r| r.id.namespace.clone()).collect();
+                let revisions = history::latest_revisions(cluster, &namespaces).await?;
+                let mut view = cluster.view(runtime.handle().clone(), revisions);
+                // The deployed values of the releases that reuse them, as helm's
+                // --reuse-values.
+                for release in releases.iter().filter(|r| r.reuse_values) {
+                    let history = history::load(cluster, &release.id).await?;
+                    if let Some(deployed) = crate::record::deployed(&history) {
+                        let config = serde_json::Value::Object(deployed.config.clone());
+                        view.reused_values.insert(release.id.clone(), config);
+                    }
+                }
+                anyhow::Ok((context.map(str::to_string), view))
             }
-            let history = runtime.block_on(history::load(cluster, &release.id))?;
-            if let Some(deployed) = crate::record::deployed(&history) {
-                let config = serde_json::Value::Object(deployed.config.clone());
-                view.reused_values.insert(release.id.clone(), config);
-            }
-        }
-        Ok(view)
+        });
+        let views = runtime.block_on(futures::future::try_join_all(views))?;
+        Ok(views.into_iter().collect())
     }
 
     /// Fetches and renders the selected releases that are to exist, in DAG order, for a
@@ -212,18 +254,28 @@ impl Session {
     pub fn render(
         &self,
         global: &GlobalArgs,
-        cluster: Option<ClusterView>,
+        clusters: Option<ClusterViews>,
         reading: Reading,
         documents: Documents,
     ) -> Result<Vec<RenderedRelease>> {
         let fetcher = Fetcher::new(&self.spec.repositories, &global.fetch_options())?;
-        let charts = self.fetch(&fetcher, &self.desired())?;
+        // Connected, the releases of a cluster that cannot be reached are not rendered: they
+        // fail, with the reason, where they would be acted on.
+        let releases: Vec<usize> = match &clusters {
+            Some(views) => self
+                .desired()
+                .into_iter()
+                .filter(|&i| views.contains_key(&self.spec.releases[i].kube_context))
+                .collect(),
+            None => self.desired(),
+        };
+        let charts = self.fetch(&fetcher, &releases)?;
         let renderer = Renderer::new(&RenderOptions {
             renderer: global.renderer(),
             helm_binary: global.helm_binary(),
             kustomize_binary: global.kustomize_binary.clone(),
             concurrency: global.concurrency,
-            cluster,
+            clusters: clusters.unwrap_or_default(),
             reading,
         })?;
         let jobs: Vec<(usize, &Path)> = charts
@@ -268,19 +320,23 @@ fn all_or_failures<T>(
 }
 
 impl Session {
-    /// The diff of every enabled selected release against the cluster, in DAG order.
+    /// The diff of every enabled selected release against its cluster, in DAG order; those
+    /// whose cluster cannot be reached are left out (see [`Session::unreachable`]).
     pub fn diffs(
         &self,
-        runtime: &Runtime,
-        cluster: &Cluster,
+        connection: &Connection,
         rendered: &[RenderedRelease],
         context: usize,
     ) -> Result<Vec<ReleaseDiff>> {
         /// Releases compared at once.
         const PARALLEL_RELEASES: usize = 8;
-        let diffs = runtime.block_on(
-            stream::iter(self.enabled())
-                .map(|index| {
+        let reachable = self
+            .enabled()
+            .into_iter()
+            .filter_map(|i| Some((i, self.cluster_of(connection, i).ok()?)));
+        let diffs = connection.runtime.block_on(
+            stream::iter(reachable)
+                .map(|(index, cluster)| {
                     let manifests = rendered
                         .iter()
                         .find(|r| r.index == index)

@@ -7,6 +7,18 @@
 
 use serde_json::Value;
 
+/// Whether a server of `version` (`v1.20.2`) rejects ports without `protocol`; a version
+/// that does not read as one is taken to, since filling in the default is always safe.
+pub fn needs_protocol(version: &str) -> bool {
+    let mut numbers = version.trim_start_matches('v').split(['.', '+', '-']);
+    let major = numbers.next().and_then(|n| n.parse::<u64>().ok());
+    let minor = numbers.next().and_then(|n| n.parse::<u64>().ok());
+    match (major, minor) {
+        (Some(major), Some(minor)) => (major, minor) < (1, 21),
+        _ => true,
+    }
+}
+
 /// Fills in `protocol: TCP` on Service ports and on container ports of any pod template.
 pub fn fill_server_defaults(object: &mut Value) {
     let kind = object
@@ -46,6 +58,15 @@ fn default_protocols(ports: Option<&mut Value>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_servers_before_1_21_need_the_protocol_written_out() {
+        assert!(needs_protocol("v1.20.2"));
+        assert!(needs_protocol("v1.20.15+k3s1"));
+        assert!(!needs_protocol("v1.21.0"));
+        assert!(!needs_protocol("v1.33.1-eks-1234"));
+        assert!(needs_protocol("unknown"));
+    }
 
     #[test]
     fn fills_service_and_container_ports() {

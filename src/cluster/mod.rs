@@ -45,6 +45,91 @@ pub struct Cluster {
     pub capabilities: Capabilities,
     /// How it was reached, for helm to reach it the same way.
     options: ConnectOptions,
+    /// What its releases' ids name it ([`ReleaseId::cluster`]).
+    pub label: Option<String>,
+    /// Its server-side apply needs ports' `protocol` written out (before 1.21).
+    fills_protocol: bool,
+}
+
+/// The clusters of one run: one per kube context its releases name, each connected once,
+/// with its own credentials, discovery and capabilities.
+pub struct Clusters {
+    clusters: Vec<(Option<String>, Result<Cluster, ClusterError>)>,
+}
+
+/// One cluster to connect to: its kube context (`None`: the kubeconfig's current one) and
+/// its releases' label.
+pub struct ClusterTarget {
+    pub context: Option<String>,
+    pub label: Option<String>,
+}
+
+impl Clusters {
+    /// Connects to every target at once. A kubeconfig that cannot be read or lacks a
+    /// context is an error; a cluster that cannot be reached is kept as its error, to fail
+    /// only its releases, unless no cluster can be reached.
+    pub async fn connect(
+        kubeconfig: Option<PathBuf>,
+        targets: Vec<ClusterTarget>,
+    ) -> Result<Clusters, ClusterError> {
+        let connected = futures::future::join_all(targets.into_iter().map(|target| {
+            let options = ConnectOptions {
+                kubeconfig: kubeconfig.clone(),
+                context: target.context.clone(),
+            };
+            async move {
+                let cluster = Cluster::connect(&options).await.map(|mut cluster| {
+                    cluster.label = target.label;
+                    cluster
+                });
+                (target.context, cluster)
+            }
+        }))
+        .await;
+        let mut clusters = Vec::new();
+        for (context, cluster) in connected {
+            if let Err(err @ ClusterError::Config(_)) = cluster {
+                return Err(err);
+            }
+            clusters.push((context, cluster));
+        }
+        // With no cluster reachable nothing can be done: the first one's error, as a run
+        // on one cluster reports it.
+        if clusters.iter().all(|(_, cluster)| cluster.is_err()) {
+            if let Some((_, Err(err))) = clusters.into_iter().next() {
+                return Err(err);
+            }
+            return Ok(Clusters {
+                clusters: Vec::new(),
+            });
+        }
+        Ok(Clusters { clusters })
+    }
+
+    /// The cluster of `context`, or why it cannot be reached.
+    pub fn get(&self, context: Option<&str>) -> Result<&Cluster, String> {
+        let name = context.unwrap_or("the current context");
+        match self.clusters.iter().find(|(c, _)| c.as_deref() == context) {
+            Some((_, Ok(cluster))) => Ok(cluster),
+            Some((_, Err(err))) => Err(format!("cluster {name}: {err}")),
+            None => Err(format!("cluster {name} is not connected in this run")),
+        }
+    }
+
+    /// The clusters that were reached, with their contexts.
+    pub fn reachable(&self) -> impl Iterator<Item = (Option<&str>, &Cluster)> {
+        self.clusters
+            .iter()
+            .filter_map(|(context, cluster)| Some((context.as_deref(), cluster.as_ref().ok()?)))
+    }
+}
+
+/// The kubeconfig's current context, as kubectl reads it.
+pub fn current_context(kubeconfig: Option<&std::path::Path>) -> Option<String> {
+    match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok()?.current_context,
+        None => Kubeconfig::read().ok()?.current_context,
+    }
 }
 
 /// A rendered object's address in the API: where to send it.
@@ -110,6 +195,7 @@ impl Cluster {
                     server,
                     message: e.to_string(),
                 })?;
+        let fills_protocol = defaults::needs_protocol(&version.git_version);
         let capabilities = Capabilities {
             kube_version: version.git_version,
             api_versions: resources.api_versions.clone(),
@@ -119,6 +205,8 @@ impl Cluster {
             resources: Arc::new(resources),
             capabilities,
             options: options.clone(),
+            label: None,
+            fills_protocol,
         })
     }
 
@@ -260,7 +348,9 @@ impl Cluster {
         if let Some(namespace) = &target.namespace {
             object["metadata"]["namespace"] = Value::String(namespace.clone());
         }
-        fill_server_defaults(&mut object);
+        if self.fills_protocol {
+            fill_server_defaults(&mut object);
+        }
         let mut params = PatchParams::apply(FIELD_MANAGER);
         params.force = force;
         params.dry_run = dry_run;

@@ -81,15 +81,22 @@ pub struct Environment {
     pub kube_context: Option<String>,
 }
 
-/// A release's identity within one cluster: Helm's release names are per namespace.
+/// A release's identity: Helm's release names are per namespace, and a run may span
+/// several clusters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ReleaseId {
+    /// The kube context of its cluster, when the run spans several: then every output
+    /// names it, as helmfile's `context/namespace/name`.
+    pub cluster: Option<String>,
     pub namespace: String,
     pub name: String,
 }
 
 impl fmt::Display for ReleaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(cluster) = &self.cluster {
+            write!(f, "{cluster}/")?;
+        }
         write!(f, "{}/{}", self.namespace, self.name)
     }
 }
@@ -1041,6 +1048,7 @@ fn resolve_release(
     let defaults = &settings.helm_defaults;
     Ok(ReleaseSpec {
         id: ReleaseId {
+            cluster: None,
             namespace,
             name: doc.name,
         },

@@ -11,12 +11,16 @@ pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
         .iter()
         .filter(|release| release.has_changes())
         .map(|release| {
-            json!({
+            let mut shown = json!({
                 "release": release.release,
                 "hooks": release.hooks,
                 "suppressed": release.suppressed,
                 "objects": release.changed_objects().map(object).collect::<Vec<_>>(),
-            })
+            });
+            if let Some(cluster) = &release.cluster {
+                shown["cluster"] = json!(cluster);
+            }
+            shown
         })
         .collect();
     let summary = DiffSummary::of(diffs);

@@ -152,8 +152,10 @@ pub fn diff_object(
 /// Everything `orch diff` found for one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseDiff {
-    /// `namespace/name`.
+    /// Its id: `namespace/name`, or `cluster/namespace/name` in a run across clusters.
     pub release: String,
+    /// Its cluster's kube context, in a run across clusters.
+    pub cluster: Option<String>,
     /// In the order they are shown; unchanged ones are kept so callers can count them.
     pub objects: Vec<ObjectDiff>,
     /// Hooks that will run, e.g. `will run: Job migrate (pre-upgrade, weight 0)`. The

@@ -43,6 +43,7 @@ fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
     ReleaseDiff {
         suppressed: false,
         release: name.to_string(),
+        cluster: None,
         objects,
         hooks: Vec::new(),
     }

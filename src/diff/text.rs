@@ -72,6 +72,7 @@ mod tests {
     fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
         ReleaseDiff {
             release: name.to_string(),
+            cluster: None,
             objects,
             hooks: Vec::new(),
             suppressed: false,

@@ -57,10 +57,14 @@ pub struct RenderOptions {
     pub kustomize_binary: PathBuf,
     /// Releases rendered at once; 0 means one per CPU.
     pub concurrency: usize,
-    /// The target cluster's view, when connected: what `helm upgrade` would see.
-    pub cluster: Option<ClusterView>,
+    /// Each target cluster's view by kube context, when connected: what `helm upgrade`
+    /// would see there. A release whose context has none renders offline.
+    pub clusters: ClusterViews,
     pub reading: Reading,
 }
+
+/// The views of a run's clusters, by kube context (`None`: the kubeconfig's current one).
+pub type ClusterViews = HashMap<Option<String>, ClusterView>;
 
 /// What charts see of the cluster they are rendered for, as in `helm upgrade`.
 #[derive(Clone)]
@@ -112,7 +116,7 @@ pub struct Renderer {
     helm: helm::Helm,
     kustomize_binary: PathBuf,
     pool: rayon::ThreadPool,
-    cluster: Option<ClusterView>,
+    clusters: ClusterViews,
     reading: Reading,
 }
 
@@ -124,17 +128,13 @@ impl Renderer {
             .num_threads(options.concurrency)
             .build()
             .map_err(|err| RenderError::Setup(err.to_string()))?;
-        let native = match &options.cluster {
-            Some(cluster) => helm_engine::NativeRenderer::with_lookup(cluster.lookup.clone()),
-            None => helm_engine::NativeRenderer::default(),
-        };
         Ok(Renderer {
             kind: options.renderer,
-            native,
+            native: helm_engine::NativeRenderer::default(),
             helm,
             kustomize_binary: options.kustomize_binary.clone(),
             pool,
-            cluster: options.cluster.clone(),
+            clusters: options.clusters.clone(),
             reading: options.reading,
         })
     }
@@ -168,12 +168,9 @@ impl Renderer {
             release: release.id.to_string(),
             message,
         };
+        let cluster = self.clusters.get(&release.kube_context);
         let mut values = spec.release_values(release, overrides)?;
-        if let Some(reused) = self
-            .cluster
-            .as_ref()
-            .and_then(|c| c.reused_values.get(&release.id))
-        {
+        if let Some(reused) = cluster.and_then(|c| c.reused_values.get(&release.id)) {
             let mut merged = reused.clone();
             crate::config::values::merge(&mut merged, values);
             values = merged;
@@ -187,12 +184,14 @@ impl Renderer {
                 RendererKind::Helm => {
                     let stream = self
                         .helm
-                        .template(release, dir, &values, self.cluster.as_ref())
+                        .template(release, dir, &values, cluster)
                         .map_err(fail)?;
                     manifest::split(&stream, release.chart_name(), self.reading)
                 }
                 RendererKind::Auto | RendererKind::Native => {
-                    let documents = self.native_template(release, dir, &values).map_err(fail)?;
+                    let documents = self
+                        .native_template(release, dir, &values, cluster)
+                        .map_err(fail)?;
                     manifest::from_documents(documents, self.reading)
                 }
             };
@@ -241,8 +240,9 @@ impl Renderer {
         release: &crate::config::ReleaseSpec,
         dir: &std::path::Path,
         values: &serde_json::Value,
+        cluster: Option<&ClusterView>,
     ) -> Result<Vec<helm_engine::Document>, String> {
-        let capabilities = match self.cluster.as_ref().map(|c| &c.capabilities) {
+        let capabilities = match cluster.map(|c| &c.capabilities) {
             Some(cluster) => {
                 let mut api_versions = cluster.api_versions.clone();
                 api_versions.extend(release.api_versions.iter().cloned());
@@ -257,15 +257,19 @@ impl Renderer {
                 &release.api_versions,
             )?,
         };
-        let (revision, is_upgrade) = release_revision(self.cluster.as_ref(), &release.id);
+        let (revision, is_upgrade) = release_revision(cluster, &release.id);
         let info = helm_engine::ReleaseInfo {
             name: release.id.name.clone(),
             namespace: release.id.namespace.clone(),
             revision,
             is_upgrade,
         };
+        let lookup = match cluster {
+            Some(cluster) => cluster.lookup.clone(),
+            None => Arc::new(helm_engine::Offline),
+        };
         self.native
-            .render(dir, &info, values, &capabilities)
+            .render_looking_up(dir, &info, values, &capabilities, lookup)
             .map_err(|e| e.to_string())
     }
 }

@@ -9,6 +9,9 @@ use crate::sync::status::Deployed;
 
 #[derive(Serialize)]
 struct ReleaseRow<'a> {
+    /// Its cluster's kube context, in a run across clusters.
+    #[serde(rename = "cluster", skip_serializing_if = "Option::is_none")]
+    on_cluster: Option<&'a str>,
     name: &'a str,
     namespace: &'a str,
     chart: &'a str,
@@ -31,6 +34,7 @@ pub fn json(
         .iter()
         .enumerate()
         .map(|(i, r)| ReleaseRow {
+            on_cluster: r.id.cluster.as_deref(),
             name: &r.id.name,
             namespace: &r.id.namespace,
             chart: &r.chart,
@@ -50,6 +54,8 @@ pub fn table(
     labels: &[BTreeMap<String, String>],
     deployed: Option<&[Deployed]>,
 ) -> String {
+    // A run across clusters names each release's.
+    let several_clusters = releases.iter().any(|r| r.id.cluster.is_some());
     let rows: Vec<Vec<String>> = releases
         .iter()
         .enumerate()
@@ -64,6 +70,9 @@ pub fn table(
                 r.chart.clone(),
                 r.version.clone().unwrap_or_default(),
             ];
+            if several_clusters {
+                row.insert(0, r.id.cluster.clone().unwrap_or_default());
+            }
             if let Some(found) = deployed.and_then(|d| d.get(i)) {
                 row.push(found.revision.map_or("-".into(), |v| v.to_string()));
                 row.push(
@@ -85,6 +94,9 @@ pub fn table(
         "CHART",
         "VERSION",
     ];
+    if several_clusters {
+        headers.insert(0, "CLUSTER");
+    }
     if deployed.is_some() {
         headers.extend(["REVISION", "STATUS"]);
     }

@@ -228,6 +228,7 @@ pub async fn diff_release(
     };
     Ok(diff::ReleaseDiff {
         release: id.to_string(),
+        cluster: id.cluster.clone(),
         objects: diffs,
         hooks,
         suppressed: false,

@@ -53,6 +53,7 @@ pub async fn latest_revisions(
                 continue;
             };
             let id = ReleaseId {
+                cluster: cluster.label.clone(),
                 namespace: namespace.clone(),
                 name,
             };

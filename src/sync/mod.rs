@@ -33,6 +33,9 @@ pub use uninstall::uninstall_release;
 pub enum SyncError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    /// Its cluster could not be reached when the run connected.
+    #[error("{0}")]
+    Unreachable(String),
     #[error(transparent)]
     Record(#[from] RecordError),
     #[error(transparent)]

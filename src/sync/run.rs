@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
 
-use crate::cluster::Cluster;
+use crate::cluster::Clusters;
 use crate::config::{ReleaseId, Spec};
 use crate::plan::Plan;
 use crate::render::RenderedRelease;
@@ -46,7 +46,7 @@ impl RunReport {
 /// Syncs the selected, enabled releases: installs or upgrades those to be installed,
 /// uninstalls those marked `installed: false`. `rendered` holds the former's manifests.
 pub async fn sync_plan(
-    cluster: &Cluster,
+    clusters: &Clusters,
     spec: &Spec,
     plan: &Plan,
     rendered: &[RenderedRelease],
@@ -85,7 +85,14 @@ pub async fn sync_plan(
             let work = work(r);
             async move { work.map(|work| (r, work)) }
         })
-        .map(|(r, work)| async move { (r, prepare(cluster, &work, options, progress).await) })
+        .map(|(r, work)| async move {
+            let cluster = cluster_of(clusters, &spec.releases[r]);
+            let prepared = match cluster {
+                Ok(cluster) => prepare(cluster, &work, options, progress).await,
+                Err(err) => Err(err),
+            };
+            (r, prepared)
+        })
         .buffer_unordered(PARALLEL_PREPARES)
         .collect()
         .await;
@@ -95,6 +102,7 @@ pub async fn sync_plan(
         let work = work(r);
         async move {
             let release = &spec.releases[r];
+            let cluster = cluster_of(clusters, release)?;
             let Some(work) = work else {
                 let state_hooks =
                     |event| super::events::run_in_walk(spec, release, event, None, progress);
@@ -130,7 +138,7 @@ pub async fn sync_plan(
 
 /// Uninstalls the selected releases, each only after every selected release that needs it.
 pub async fn destroy_plan(
-    cluster: &Cluster,
+    clusters: &Clusters,
     spec: &Spec,
     plan: &Plan,
     options: &SyncOptions,
@@ -153,6 +161,7 @@ pub async fn destroy_plan(
     }
     let job = |r: usize| async move {
         let release = &spec.releases[r];
+        let cluster = cluster_of(clusters, release)?;
         let state_hooks = |event| super::events::run_in_walk(spec, release, event, None, progress);
         uninstall_release(
             cluster,
@@ -166,6 +175,17 @@ pub async fn destroy_plan(
     };
     let waits_for = |r: usize| dependents.get(&r).cloned().unwrap_or_default();
     run_walk(spec, &order, waits_for, options, progress, interrupt, job).await
+}
+
+/// The cluster `release` runs against: a cluster that cannot be reached fails the release,
+/// and so skips its dependents, wherever they run.
+fn cluster_of<'c>(
+    clusters: &'c Clusters,
+    release: &crate::config::ReleaseSpec,
+) -> Result<&'c crate::cluster::Cluster, SyncError> {
+    clusters
+        .get(release.kube_context.as_deref())
+        .map_err(SyncError::Unreachable)
 }
 
 /// The DAG walk around `job`: each release timed and its outcome reported as it ends.

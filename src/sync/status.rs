@@ -15,6 +15,9 @@ use super::{SyncError, history};
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReleaseStatus {
     pub release: String,
+    /// Its cluster's kube context, in a run across clusters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     pub revision: Option<u32>,
     pub status: Option<String>,
     /// Objects of the deployed revision that exist and are ready.
@@ -70,6 +73,7 @@ pub async fn release_status(
         .has_changes();
     Ok(ReleaseStatus {
         release: id.to_string(),
+        cluster: id.cluster.clone(),
         revision: latest.map(|r| r.version),
         status: latest.map(|r| r.info.status.as_str().to_string()),
         ready,

@@ -77,6 +77,20 @@ impl NativeRenderer {
         values: &serde_json::Value,
         capabilities: &CapabilitiesInfo,
     ) -> Result<Vec<Document>, NativeError> {
+        let lookup = self.lookup.clone().unwrap_or_else(|| Arc::new(Offline));
+        self.render_looking_up(chart_dir, release, values, capabilities, lookup)
+    }
+
+    /// [`render`](Self::render) with `lookup` calls going to `lookup`: one renderer serves
+    /// the releases of several clusters.
+    pub fn render_looking_up(
+        &self,
+        chart_dir: &Path,
+        release: &ReleaseInfo,
+        values: &serde_json::Value,
+        capabilities: &CapabilitiesInfo,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Vec<Document>, NativeError> {
         let pool = self
             .pool
             .get_or_init(|| {
@@ -88,7 +102,7 @@ impl NativeRenderer {
             })
             .as_ref()
             .map_err(|e| NativeError::Load(format!("cannot start rendering threads: {e}")))?;
-        pool.install(|| self.render_here(chart_dir, release, values, capabilities))
+        pool.install(|| self.render_here(chart_dir, release, values, capabilities, lookup))
     }
 
     fn render_here(
@@ -97,6 +111,7 @@ impl NativeRenderer {
         release: &ReleaseInfo,
         values: &serde_json::Value,
         capabilities: &CapabilitiesInfo,
+        host: Arc<dyn Lookup>,
     ) -> Result<Vec<Document>, NativeError> {
         let chart = self.chart(chart_dir)?;
         let empty = serde_json::Map::new();
@@ -109,7 +124,6 @@ impl NativeRenderer {
         check_dependencies(&chart)?;
         let origin = chart_dir.display().to_string();
         let prepared = engine::prepare(chart.as_ref().clone(), &origin, user, &self.sets)?;
-        let host: Arc<dyn Lookup> = self.lookup.clone().unwrap_or_else(|| Arc::new(Offline));
         let rendered = engine::render(&prepared, release, capabilities, &host)?;
         output::documents(&prepared.chart, rendered)
     }

@@ -18,10 +18,10 @@ pub struct DestroyArgs {
 
 pub fn run(global: &GlobalArgs, args: &DestroyArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let (runtime, cluster) = session.connect(global)?;
+    let connection = session.connect(global)?;
     let progress = report::progress::for_stderr(global.quiet, global.json_logs());
-    let outcome = runtime.block_on(destroy_plan(
-        &cluster,
+    let outcome = connection.runtime.block_on(destroy_plan(
+        &connection.clusters,
         &session.spec,
         &session.plan,
         &SyncOptions {

@@ -32,14 +32,14 @@ enum DiffFormat {
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     session.run_hooks(global, HookEvent::Prepare)?;
-    let (runtime, cluster) = session.connect(global)?;
+    let connection = session.connect(global)?;
     let rendered = session.render(
         global,
-        Some(session.cluster_view(&runtime, &cluster)?),
+        Some(session.cluster_views(&connection)?),
         Reading::Whole,
         Documents::Objects,
     )?;
-    let diffs = session.diffs(&runtime, &cluster, &rendered, args.context)?;
+    let diffs = session.diffs(&connection, &rendered, args.context)?;
     let summary = DiffSummary::of(&diffs);
     let text = match args.output {
         DiffFormat::Text => diff::render_text(&diffs, std::io::stdout().is_terminal()),
@@ -47,7 +47,14 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     session.run_hooks(global, HookEvent::Cleanup)?;
-    Ok(if args.detailed_exitcode && !summary.is_empty() {
+    // The other clusters' diffs are shown; the releases of one that cannot be reached fail.
+    let unreachable = session.unreachable(&connection);
+    for (index, why) in &unreachable {
+        tracing::error!("release {}: {why}", session.spec.releases[*index].id);
+    }
+    Ok(if !unreachable.is_empty() {
+        ExitCode::FAILURE
+    } else if args.detailed_exitcode && !summary.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

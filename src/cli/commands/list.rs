@@ -35,11 +35,31 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
         .zip(&session.plan.selected)
         .filter_map(|(release, &selected)| selected.then_some(release))
         .collect();
+    let mut unreachable = false;
     let deployed: Option<Vec<Deployed>> = if args.cluster {
-        let (runtime, cluster) = session.connect(global)?;
-        let found = runtime.block_on(try_join_all(
-            releases.iter().map(|r| deployed_revision(&cluster, &r.id)),
-        ))?;
+        let connection = session.connect(global)?;
+        let clusters = &connection.clusters;
+        let found = connection
+            .runtime
+            .block_on(try_join_all(releases.iter().map(|r| {
+                let cluster = clusters.get(r.kube_context.as_deref());
+                async move {
+                    match cluster {
+                        Ok(cluster) => deployed_revision(cluster, &r.id).await,
+                        // Listed all the same, as what it is: the other clusters' releases show.
+                        Err(why) => {
+                            tracing::error!("release {}: {why}", r.id);
+                            Ok(Deployed {
+                                revision: None,
+                                status: Some("unreachable".into()),
+                            })
+                        }
+                    }
+                }
+            })))?;
+        unreachable = releases
+            .iter()
+            .any(|r| clusters.get(r.kube_context.as_deref()).is_err());
         Some(found)
     } else {
         None
@@ -54,5 +74,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
         ListFormat::Json => report::releases::json(&releases, &labels, deployed.as_deref()),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if unreachable {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

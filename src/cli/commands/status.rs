@@ -26,23 +26,26 @@ enum StatusFormat {
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
-    let (runtime, cluster) = session.connect(global)?;
+    let connection = session.connect(global)?;
     let rendered = session.render(
         global,
-        Some(session.cluster_view(&runtime, &cluster)?),
+        Some(session.cluster_views(&connection)?),
         Reading::Whole,
         Documents::Objects,
     )?;
-    let statuses = runtime.block_on(
-        stream::iter(session.enabled())
-            .map(|index| {
+    let reachable = session
+        .enabled()
+        .into_iter()
+        .filter_map(|i| Some((i, session.cluster_of(&connection, i).ok()?)));
+    let statuses = connection.runtime.block_on(
+        stream::iter(reachable)
+            .map(|(index, cluster)| {
                 let manifests = rendered
                     .iter()
                     .find(|r| r.index == index)
                     .map(|r| r.manifests.as_slice());
                 let release = &session.spec.releases[index];
                 let id = &release.id;
-                let cluster = &cluster;
                 async move {
                     release_status(cluster, release, manifests)
                         .await
@@ -57,5 +60,13 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
         StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&statuses)?),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    let unreachable = session.unreachable(&connection);
+    for (index, why) in &unreachable {
+        tracing::error!("release {}: {why}", session.spec.releases[*index].id);
+    }
+    Ok(if unreachable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

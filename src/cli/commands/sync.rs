@@ -33,19 +33,20 @@ const INTERRUPTED: u8 = 130;
 pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCode> {
     let session = Session::load(global)?;
     session.run_hooks(global, HookEvent::Prepare)?;
-    let (runtime, cluster) = session.connect(global)?;
+    let connection = session.connect(global)?;
     let rendered = session.render(
         global,
-        Some(session.cluster_view(&runtime, &cluster)?),
+        Some(session.cluster_views(&connection)?),
         Reading::Whole,
         Documents::Objects,
     )?;
     let spec = &session.spec;
     if review {
-        let diffs = session.diffs(&runtime, &cluster, &rendered, 3)?;
+        let diffs = session.diffs(&connection, &rendered, 3)?;
         let text = diff::render_text(&diffs, std::io::stdout().is_terminal());
         std::io::stdout().lock().write_all(text.as_bytes())?;
-        if DiffSummary::of(&diffs).is_empty() {
+        // A release whose cluster cannot be reached has no diff: the sync fails it.
+        if DiffSummary::of(&diffs).is_empty() && session.unreachable(&connection).is_empty() {
             session.run_hooks(global, HookEvent::Cleanup)?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -57,8 +58,8 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs, review: bool) -> Result<ExitCod
         force_unlock: args.force_unlock,
     };
     let progress = report::progress::for_stderr(global.quiet, global.json_logs());
-    let outcome = runtime.block_on(sync_plan(
-        &cluster,
+    let outcome = connection.runtime.block_on(sync_plan(
+        &connection.clusters,
         spec,
         &session.plan,
         &rendered,
