@@ -1,9 +1,9 @@
 //! One run across two clusters: two control planes of this test's own (`east` and
 //! `west`), one kubeconfig with a context for each, and releases on both with a need from
 //! one to the other. The first sync installs each release on its cluster after what it
-//! needs, a second changes nothing, status and destroy cover both; a cluster that dies
-//! during a sync, or cannot be reached when it starts, fails only its own releases and
-//! their dependents, and the next sync converges.
+//! needs, a second sync (and apply) changes nothing, status and destroy cover both; a
+//! cluster that dies during a sync, or cannot be reached when it starts, fails only its
+//! own releases and their dependents, and the next sync converges.
 
 mod support;
 
@@ -136,6 +136,8 @@ async fn one_run_syncs_releases_on_two_clusters_in_need_order_and_a_dead_one_fai
         again.stdout
     );
     orch(&["diff", "--detailed-exitcode"]).expect(0);
+    let apply = orch(&["apply"]).expect(0);
+    assert!(!apply.stdout.contains("release"), "{}", apply.stdout);
 
     // status and list name each release's cluster.
     let status = orch(&["status", "-o", "json"]).expect(0);

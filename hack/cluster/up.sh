@@ -170,6 +170,8 @@ EOF
 chmod 600 "$DIR/kubeconfig" "$DIR/tokens.csv"
 
 log "starting etcd, kube-apiserver and kube-controller-manager in $DIR"
+# The service range is a /16: `make bench` syncs thousands of releases with a Service each,
+# and a /24 runs out at the 255th ("failed to allocate a serviceIP: range is full").
 start etcd etcd --name orch --data-dir "$DIR/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
@@ -178,7 +180,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
   --cert-dir "$DIR/certs" --token-auth-file "$DIR/tokens.csv" --authorization-mode RBAC \
   --service-account-key-file "$DIR/sa.pub" --service-account-signing-key-file "$DIR/sa.key" \
-  --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.0.0.0/24 \
+  --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.0.0.0/16 \
   --allow-privileged=true --disable-admission-plugins ServiceAccount
 wait_for kube-apiserver /readyz ok "the API server to be ready"
 

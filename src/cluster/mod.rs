@@ -49,7 +49,15 @@ pub struct Cluster {
     pub label: Option<String>,
     /// Its server-side apply needs ports' `protocol` written out (before 1.21).
     fills_protocol: bool,
+    /// Metadata lists read once per run, by namespace and resource with label selector.
+    listed_once: std::sync::Mutex<HashMap<(String, String), ListingOnce>>,
 }
+
+/// The names and labels of the objects one metadata-only list found.
+pub type Listing = Arc<Vec<(String, std::collections::BTreeMap<String, String>)>>;
+
+/// A listing, read by the first caller that needs it.
+type ListingOnce = Arc<tokio::sync::OnceCell<Listing>>;
 
 /// The clusters of one run: one per kube context its releases name, each connected once,
 /// with its own credentials, discovery and capabilities.
@@ -207,6 +215,7 @@ impl Cluster {
             options: options.clone(),
             label: None,
             fills_protocol,
+            listed_once: std::sync::Mutex::default(),
         })
     }
 
@@ -448,24 +457,38 @@ impl Cluster {
             .collect())
     }
 
-    /// The labels of each object of one kind in a namespace matching a label selector: a
-    /// metadata-only list, so bodies (release records are up to a megabyte) stay on the
-    /// server.
-    pub async fn list_labels(
+    /// The names and labels of the objects of one kind in a namespace matching a label
+    /// selector, as they were when the run first asked: one metadata-only list per
+    /// namespace and selector, however many callers ask, and bodies (release records are
+    /// up to a megabyte) stay on the server. For what the run reads before it
+    /// writes (release records: each release writes only its own after reading them).
+    pub async fn list_labels_once(
         &self,
         target: &Target,
         label_selector: &str,
-    ) -> Result<Vec<std::collections::BTreeMap<String, String>>, ClusterError> {
-        let list = self
-            .api(target)
-            .list_metadata(&ListParams::default().labels(label_selector))
-            .await
-            .map_err(|e| ClusterError::api("list", target, e))?;
-        Ok(list
-            .items
-            .into_iter()
-            .map(|object| object.metadata.labels.unwrap_or_default())
-            .collect())
+    ) -> Result<Listing, ClusterError> {
+        let key = (
+            target.namespace.clone().unwrap_or_default(),
+            format!("{}?{label_selector}", target.resource.plural),
+        );
+        let cell = match self.listed_once.lock() {
+            Ok(mut listed) => listed.entry(key).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_try_init(|| async {
+            let list = self
+                .api(target)
+                .list_metadata(&ListParams::default().labels(label_selector))
+                .await
+                .map_err(|e| ClusterError::api("list", target, e))?;
+            let found = list.items.into_iter().map(|object| {
+                let name = object.metadata.name.unwrap_or_default();
+                (name, object.metadata.labels.unwrap_or_default())
+            });
+            Ok(Arc::new(found.collect()))
+        })
+        .await
+        .cloned()
     }
 
     /// The StorageClasses: (name, whether it is the default).

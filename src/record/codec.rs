@@ -26,11 +26,6 @@ pub fn secret_name(release: &str, version: u32) -> String {
     format!("sh.helm.release.v1.{release}.v{version}")
 }
 
-/// Selects every revision of one release in its namespace, as `helm history` does.
-pub fn label_selector(release: &str) -> String {
-    format!("owner=helm,name={release}")
-}
-
 /// The v1 Secret, as JSON for the API server, that Helm reads as this revision.
 ///
 /// Labels are the ones Helm queries by. Helm also writes an informational

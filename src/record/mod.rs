@@ -8,7 +8,7 @@ mod codec;
 mod release;
 mod revision;
 
-pub use codec::{from_secret, label_selector, secret_name, to_secret};
+pub use codec::{from_secret, secret_name, to_secret};
 pub use release::{
     ChartInfo, ChartMetadata, HookRecord, HookRun, HookRunPhase, Info, ReleaseRecord, Status,
 };

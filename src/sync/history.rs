@@ -16,18 +16,33 @@ use super::holder::Holder;
 /// On a pending revision's Secret: the process that holds the release.
 const HOLDER_ANNOTATION: &str = "orch.dev/holder";
 
-/// Every revision of the release, oldest first.
+/// Every revision of the release, oldest first: its record Secrets found in the
+/// namespace's one listing of the run, each read by name. A list per release would have the
+/// server read every record of the namespace each time, the cost of helm's (helm/helm#10935).
 pub async fn load(cluster: &Cluster, id: &ReleaseId) -> Result<Vec<ReleaseRecord>, SyncError> {
     let secrets = cluster.core_target("Secret", &id.namespace, "").await?;
-    let mut records = cluster
-        .list(&secrets, &record::label_selector(&id.name))
+    let listing = cluster.list_labels_once(&secrets, OWNER_HELM).await?;
+    let names = listing
+        .iter()
+        .filter(|(_, labels)| labels.get("name") == Some(&id.name))
+        .map(|(name, _)| name.clone());
+    let read = names.map(|name| async move {
+        let target = cluster.core_target("Secret", &id.namespace, &name).await?;
+        Ok::<_, SyncError>(cluster.get(&target).await?)
+    });
+    let mut records = futures::future::try_join_all(read)
         .await?
         .iter()
+        // Gone since the listing (another run pruned it): not a revision any more.
+        .flatten()
         .map(record::from_secret)
         .collect::<Result<Vec<_>, _>>()?;
     records.sort_by_key(|r| r.version);
     Ok(records)
 }
+
+/// What every Helm release record is labelled with.
+const OWNER_HELM: &str = "owner=helm";
 
 /// The latest recorded revision of every release in `namespaces`, read from the records'
 /// labels with one metadata-only list per namespace: rendering for a cluster sets `.Release.Revision`
@@ -41,11 +56,11 @@ pub async fn latest_revisions(
         let secrets = cluster.core_target("Secret", namespace, "").await?;
         // A namespace the identity may not read fails its own releases when they sync,
         // with the reason; it must not stop the others from rendering.
-        let records = match cluster.list_labels(&secrets, "owner=helm").await {
+        let records = match cluster.list_labels_once(&secrets, OWNER_HELM).await {
             Err(err) if err.is_forbidden() => continue,
             records => records?,
         };
-        for labels in records {
+        for (_, labels) in records.iter() {
             let (Some(name), Some(Ok(version))) = (
                 labels.get("name").cloned(),
                 labels.get("version").map(|v| v.parse::<u64>()),
