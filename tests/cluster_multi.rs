@@ -1,6 +1,6 @@
 //! One run across two clusters: two control planes of this test's own (`east` and
-//! `west`), one kubeconfig with a context for each, and releases on both with a need from
-//! one to the other. The first sync installs each release on its cluster after what it
+//! `west`, each accepting only its own admin token), one kubeconfig with a context for
+//! each, and releases on both with a need from one to the other. The first sync installs each release on its cluster after what it
 //! needs, a second sync (and apply) changes nothing, status and destroy cover both; a
 //! cluster that dies during a sync, or cannot be reached when it starts, fails only its
 //! own releases and their dependents, and the next sync converges.
@@ -86,8 +86,9 @@ async fn latest(cluster: &PrivateCluster, release: &str) -> Option<(u32, Status)
 #[tokio::test]
 async fn one_run_syncs_releases_on_two_clusters_in_need_order_and_a_dead_one_fails_only_its_own() {
     let (east, west) = std::thread::scope(|scope| {
-        let east = scope.spawn(|| PrivateCluster::start("multi-east"));
-        let west = scope.spawn(|| PrivateCluster::start("multi-west"));
+        // Each with its own admin token: one sent to the other cluster would be refused.
+        let east = scope.spawn(|| PrivateCluster::start_with_token("multi-east", "east-token"));
+        let west = scope.spawn(|| PrivateCluster::start_with_token("multi-west", "west-token"));
         (east.join().unwrap(), west.join().unwrap())
     });
     let project = Project::new(&releases("one", "2s"));

@@ -8,8 +8,10 @@ of 10) and times, as the median of several runs:
           cold cache, a warm cache and --skip-deps, vs helmfile (repo add + update) and
           helmfile --skip-deps;
   cluster: first sync (wait: false), no-op diff, no-op sync, sync after one changed value,
-           vs `helm upgrade --install` per release (what helmfile runs) and vs the limit:
-           the same objects server-side applied at once (hack/bench/ssa-limit);
+           vs `helm upgrade --install` per release (what helmfile runs), vs the limits:
+           the same objects server-side applied at once, and wave by wave in the needs'
+           order (hack/bench/ssa-limit), and the no-op sync vs `kubectl apply
+           --server-side` of the same objects in one process;
 and orch's peak RSS. Prints a Markdown table, or JSON with --json. `make bench` runs it.
 """
 
@@ -165,6 +167,24 @@ class Bench:
         finally:
             server.shutdown()
 
+    def rendered_waves(self, n, tmp, prefix):
+        """The objects of n generated releases in namespaces of their own, rendered to files,
+        grouped in the waves the needs allow: release i is in wave i % 10 (generate's chains
+        are ten long). The namespaces are created."""
+        directory = generate(n, tmp / prefix, prefix)
+        out = directory / "rendered"
+        run([self.orch, "template", "--output-dir", str(out)], directory, self.env)
+        spaces = namespaces(prefix)
+        waves = [[] for _ in range(min(n, 10))]
+        for release in range(n):
+            namespace = spaces[release % 5]
+            for manifest in (out / namespace / f"r{release}").rglob("*.yaml"):
+                text = manifest.read_text().replace("\nmetadata:\n", f"\nmetadata:\n  namespace: {namespace}\n")
+                manifest.write_text(text)
+                waves[release % 10].append(str(manifest))
+        self.create_namespaces(prefix)
+        return waves
+
     def create_namespaces(self, prefix):
         for namespace in namespaces(prefix):
             run(["kubectl", "create", "namespace", namespace], ROOT, self.env)
@@ -187,21 +207,19 @@ class Bench:
         if n == self.largest:
             self.record("peak RSS, no-op sync", n, "orch", peak_rss_mb([orch, "sync"], directory, self.env), "MB")
 
-        # The limit: the same objects applied at once, nothing else.
-        prefix = f"limit{n}"
-        directory = generate(n, tmp / prefix, prefix)
-        out = directory / "rendered"
-        run([orch, "template", "--output-dir", str(out)], directory, self.env)
-        spaces = namespaces(prefix)
-        for release in range(n):
-            for manifest in (out / spaces[release % 5] / f"r{release}").rglob("*.yaml"):
-                namespace = spaces[release % 5]
-                text = manifest.read_text().replace("\nmetadata:\n", f"\nmetadata:\n  namespace: {namespace}\n")
-                manifest.write_text(text)
-        self.create_namespaces(prefix)
-        files = [str(p) for p in out.rglob("*.yaml")]
-        self.record("first sync (wait: false)", n, "limit: parallel SSA",
-                    run([self.args.ssa_limit, *files], ROOT, self.env)[0])
+        # The limits: the same objects server-side applied, nothing else: all at once
+        # (ignoring needs), and wave by wave in the needs' order, each wave all at once.
+        waves = self.rendered_waves(n, tmp, f"limit{n}")
+        self.record("first sync (wait: false)", n, "limit: parallel SSA, all at once",
+                    run([self.args.ssa_limit, *[f for wave in waves for f in wave]], ROOT, self.env)[0])
+        waves = self.rendered_waves(n, tmp, f"waves{n}")
+        self.record("first sync (wait: false)", n, "limit: parallel SSA, wave by wave",
+                    sum(run([self.args.ssa_limit, *wave], ROOT, self.env)[0] for wave in waves))
+        # kubectl applying what is already there, in one process, as a no-op sync would.
+        files = [f for wave in waves for f in wave]
+        self.record("no-op sync", n, "kubectl apply --server-side, one process",
+                    median_time(["kubectl", "apply", "--server-side", "--field-manager", "bench",
+                                 *[a for f in files for a in ("-f", f)]], ROOT, reps, self.env))
 
         if n <= self.args.helm_max:
             prefix = f"helm{n}"
@@ -217,8 +235,8 @@ class Bench:
 
 def table(rows):
     """One Markdown row per scenario and size: each tool's median and orch's ratio to it."""
-    out = ["| scenario | releases | orch | compared with | its time | orch faster by |",
-           "|---|---|---|---|---|---|"]
+    out = ["| scenario | releases | orch | per release | compared with | its time | orch faster by |",
+           "|---|---|---|---|---|---|---|"]
     groups = {}
     for row in rows:
         groups.setdefault((row["scenario"], row["releases"]), {})[row["tool"]] = row
@@ -227,14 +245,16 @@ def table(rows):
         if orch is None:
             continue
         others = [t for t in tools if t != "orch"] or [None]
+        # The cost per release, so that growth with the size shows.
+        each = f"{orch['value'] / n * 1000:.2f} ms" if orch["unit"] == "s" and isinstance(n, int) and n else ""
         for other in others:
             cell = f"{orch['value']:.3f} {orch['unit']}"
             if other is None:
-                out.append(f"| {scenario} | {n} | {cell} | | | |")
+                out.append(f"| {scenario} | {n} | {cell} | {each} | | | |")
             else:
                 value = tools[other]["value"]
                 ratio = value / orch["value"] if orch["value"] else float("inf")
-                out.append(f"| {scenario} | {n} | {cell} | {other} | {value:.3f} s | {ratio:.1f}× |")
+                out.append(f"| {scenario} | {n} | {cell} | {each} | {other} | {value:.3f} s | {ratio:.1f}× |")
     return "\n".join(out)
 
 
@@ -250,7 +270,7 @@ def main():
     parser.add_argument("--helmfile", default="helmfile")
     parser.add_argument("--helm", default="helm")
     parser.add_argument("--kubeconfig", help="the cluster for the sync figures; none: offline only")
-    parser.add_argument("--sizes", default="10,100,500")
+    parser.add_argument("--sizes", default="100,1000,2000")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--helm-max", type=int, default=100, help="largest N for per-release helm")
     parser.add_argument("--big-chart", help="a big real chart (e.g. kube-prometheus-stack, its "

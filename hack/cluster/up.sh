@@ -7,7 +7,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOKEN=orch-admin-token
+# The admin's token; a test's own control planes may each have another
+# (ORCH_CLUSTER_TOKEN), so that a credential sent to the wrong cluster is refused.
+TOKEN=${ORCH_CLUSTER_TOKEN:-orch-admin-token}
 SIMULATOR=orch-node-simulator
 source "$ROOT/hack/cluster/lib.sh"
 

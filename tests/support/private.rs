@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 pub struct PrivateCluster {
     dir: PathBuf,
     kubeconfig: PathBuf,
+    /// Its admin's token, when not the shared cluster's.
+    token: Option<String>,
 }
 
 fn script(name: &str) -> PathBuf {
@@ -18,10 +20,20 @@ fn script(name: &str) -> PathBuf {
 impl PrivateCluster {
     /// Starts one in its own state directory; panics with up.sh's output if it cannot.
     pub fn start(name: &str) -> PrivateCluster {
+        PrivateCluster::start_with(name, None)
+    }
+
+    /// [`start`](Self::start), its admin authenticated by `token` alone.
+    pub fn start_with_token(name: &str, token: &str) -> PrivateCluster {
+        PrivateCluster::start_with(name, Some(token.to_string()))
+    }
+
+    fn start_with(name: &str, token: Option<String>) -> PrivateCluster {
         let dir = std::env::temp_dir().join(format!("orch-test-{name}-{}", std::process::id()));
         let mut cluster = PrivateCluster {
             kubeconfig: PathBuf::new(),
             dir,
+            token,
         };
         cluster.kubeconfig = cluster.up();
         cluster
@@ -33,11 +45,12 @@ impl PrivateCluster {
 
     /// Runs up.sh, which starts the cluster or restarts its stopped components.
     pub fn up(&self) -> PathBuf {
-        let output = Command::new(script("up.sh"))
-            .env("ORCH_CLUSTER_DIR", &self.dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run up.sh");
+        let mut up = Command::new(script("up.sh"));
+        up.env("ORCH_CLUSTER_DIR", &self.dir);
+        if let Some(token) = &self.token {
+            up.env("ORCH_CLUSTER_TOKEN", token);
+        }
+        let output = up.stdin(Stdio::null()).output().expect("run up.sh");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success(),

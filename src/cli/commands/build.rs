@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::cli::GlobalArgs;
 use crate::cli::session::Session;
-use crate::config::HookEvent;
+use crate::config::{HookEvent, ReleaseSpec};
 
 /// helmfile's order of a state's top-level keys, which `build` prints them in.
 const KEY_ORDER: [&str; 17] = [
@@ -37,35 +37,15 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
     // helmfile's build prepares the charts: it runs the prepare hooks, and the states' own
     // cleanup ones, not the releases'.
     session.run_hooks(global, HookEvent::Prepare)?;
+    let selected = !global.selectors.is_empty();
     let mut out = String::new();
     for state in &session.spec.states_as_read {
         let mut doc = state.doc.clone();
-        let selected = !global.selectors.is_empty();
         let releases: Vec<Value> = state
             .releases
             .iter()
             .filter(|(index, _)| session.plan.selected[*index])
-            .map(|(index, shown)| {
-                let release = &session.spec.releases[*index];
-                let mut shown = shown.clone();
-                let labels = crate::plan::labels_as_listed(release, selected);
-                if let Some(shown) = shown.as_object_mut() {
-                    if labels.is_empty() {
-                        shown.remove("labels");
-                    } else {
-                        shown.insert("labels".into(), serde_json::to_value(labels)?);
-                    }
-                    // helmfile reads its lock file's versions into the releases.
-                    if let Some(locked) = &release.locked_version {
-                        shown.insert("version".into(), Value::String(locked.clone()));
-                    }
-                    // helmfile prepares the charts of the releases it would install only.
-                    if !release.desired() {
-                        shown.remove("chartPath");
-                    }
-                }
-                Ok(shown)
-            })
+            .map(|(index, shown)| shown_release(&session.spec.releases[*index], shown, selected))
             .collect::<Result<_>>()?;
         if !releases.is_empty() {
             doc.insert("releases".into(), Value::Array(releases));
@@ -97,4 +77,28 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode> {
     std::io::stdout().lock().write_all(out.as_bytes())?;
     session.run_hooks_of(global, HookEvent::Cleanup, &[])?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A release as read, with what selecting, the lock file and preparing the charts made
+/// of it in helmfile.
+fn shown_release(release: &ReleaseSpec, as_read: &Value, selected: bool) -> Result<Value> {
+    let mut shown = as_read.clone();
+    let Some(fields) = shown.as_object_mut() else {
+        return Ok(shown);
+    };
+    let labels = crate::plan::labels_as_listed(release, selected);
+    if labels.is_empty() {
+        fields.remove("labels");
+    } else {
+        fields.insert("labels".into(), serde_json::to_value(labels)?);
+    }
+    // helmfile reads its lock file's versions into the releases.
+    if let Some(locked) = &release.locked_version {
+        fields.insert("version".into(), Value::String(locked.clone()));
+    }
+    // helmfile prepares the charts of the releases it would install only.
+    if !release.desired() {
+        fields.remove("chartPath");
+    }
+    Ok(shown)
 }
