@@ -110,6 +110,12 @@ pub struct RenderedRelease {
     pub chart: serde_json::Value,
 }
 
+/// The stack of each of the renderer's threads. A thread waiting for the native renderer's
+/// own pool runs other releases' jobs meanwhile (rayon's work stealing), each waiting in
+/// turn, so its stack grows with the releases: a default 2 MiB one overflowed at 2000.
+/// Only what is used is committed.
+const RENDER_STACK: usize = 512 << 20;
+
 pub struct Renderer {
     kind: RendererKind,
     native: helm_engine::NativeRenderer,
@@ -126,6 +132,8 @@ impl Renderer {
             .map_err(|err| RenderError::Setup(err.to_string()))?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.concurrency)
+            .thread_name(|i| format!("render-{i}"))
+            .stack_size(RENDER_STACK)
             .build()
             .map_err(|err| RenderError::Setup(err.to_string()))?;
         Ok(Renderer {
