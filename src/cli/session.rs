@@ -142,12 +142,30 @@ impl Session {
         connection.clusters.get(context).map_err(anyhow::Error::msg)
     }
 
+    /// The releases to act on whose cluster answered, in DAG order, each with its cluster.
+    pub fn reachable<'c>(&self, connection: &'c Connection) -> Vec<(usize, &'c Cluster)> {
+        self.enabled()
+            .into_iter()
+            .filter_map(|i| Some((i, self.cluster_of(connection, i).ok()?)))
+            .collect()
+    }
+
     /// The releases to act on whose cluster cannot be reached, each with why.
     pub fn unreachable(&self, connection: &Connection) -> Vec<(usize, String)> {
         self.enabled()
             .into_iter()
             .filter_map(|i| Some((i, self.cluster_of(connection, i).err()?.to_string())))
             .collect()
+    }
+
+    /// Logs each release to act on whose cluster cannot be reached, with why; whether any.
+    /// For the commands that show what the other clusters have, then fail.
+    pub fn report_unreachable(&self, connection: &Connection) -> bool {
+        let unreachable = self.unreachable(connection);
+        for (index, why) in &unreachable {
+            tracing::error!("release {}: {why}", self.spec.releases[*index].id);
+        }
+        !unreachable.is_empty()
     }
 
     /// The selected releases that are enabled, in DAG order: what cluster commands act on.
@@ -330,12 +348,8 @@ impl Session {
     ) -> Result<Vec<ReleaseDiff>> {
         /// Releases compared at once.
         const PARALLEL_RELEASES: usize = 8;
-        let reachable = self
-            .enabled()
-            .into_iter()
-            .filter_map(|i| Some((i, self.cluster_of(connection, i).ok()?)));
         let diffs = connection.runtime.block_on(
-            stream::iter(reachable)
+            stream::iter(self.reachable(connection))
                 .map(|(index, cluster)| {
                     let manifests = rendered
                         .iter()

@@ -48,11 +48,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode> {
     std::io::stdout().lock().write_all(text.as_bytes())?;
     session.run_hooks(global, HookEvent::Cleanup)?;
     // The other clusters' diffs are shown; the releases of one that cannot be reached fail.
-    let unreachable = session.unreachable(&connection);
-    for (index, why) in &unreachable {
-        tracing::error!("release {}: {why}", session.spec.releases[*index].id);
-    }
-    Ok(if !unreachable.is_empty() {
+    Ok(if session.report_unreachable(&connection) {
         ExitCode::FAILURE
     } else if args.detailed_exitcode && !summary.is_empty() {
         ExitCode::from(2)

@@ -38,28 +38,31 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result<ExitCode> {
     let mut unreachable = false;
     let deployed: Option<Vec<Deployed>> = if args.cluster {
         let connection = session.connect(global)?;
-        let clusters = &connection.clusters;
-        let found = connection
-            .runtime
-            .block_on(try_join_all(releases.iter().map(|r| {
-                let cluster = clusters.get(r.kube_context.as_deref());
-                async move {
-                    match cluster {
-                        Ok(cluster) => deployed_revision(cluster, &r.id).await,
-                        // Listed all the same, as what it is: the other clusters' releases show.
-                        Err(why) => {
-                            tracing::error!("release {}: {why}", r.id);
-                            Ok(Deployed {
-                                revision: None,
-                                status: Some("unreachable".into()),
-                            })
-                        }
-                    }
-                }
-            })))?;
-        unreachable = releases
+        let clusters: Vec<_> = releases
             .iter()
-            .any(|r| clusters.get(r.kube_context.as_deref()).is_err());
+            .map(|r| connection.clusters.get(r.kube_context.as_deref()))
+            .collect();
+        unreachable = clusters.iter().any(Result::is_err);
+        let found =
+            connection
+                .runtime
+                .block_on(try_join_all(releases.iter().zip(clusters).map(
+                    |(r, cluster)| {
+                        async move {
+                            match cluster {
+                                Ok(cluster) => deployed_revision(cluster, &r.id).await,
+                                // Listed all the same, as what it is: the other clusters' releases show.
+                                Err(why) => {
+                                    tracing::error!("release {}: {why}", r.id);
+                                    Ok(Deployed {
+                                        revision: None,
+                                        status: Some("unreachable".into()),
+                                    })
+                                }
+                            }
+                        }
+                    },
+                )))?;
         Some(found)
     } else {
         None

@@ -33,12 +33,8 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
         Reading::Whole,
         Documents::Objects,
     )?;
-    let reachable = session
-        .enabled()
-        .into_iter()
-        .filter_map(|i| Some((i, session.cluster_of(&connection, i).ok()?)));
     let statuses = connection.runtime.block_on(
-        stream::iter(reachable)
+        stream::iter(session.reachable(&connection))
             .map(|(index, cluster)| {
                 let manifests = rendered
                     .iter()
@@ -60,13 +56,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode> {
         StatusFormat::Json => format!("{}\n", serde_json::to_string_pretty(&statuses)?),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    let unreachable = session.unreachable(&connection);
-    for (index, why) in &unreachable {
-        tracing::error!("release {}: {why}", session.spec.releases[*index].id);
-    }
-    Ok(if unreachable.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if session.report_unreachable(&connection) {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
