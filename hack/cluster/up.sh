@@ -183,7 +183,8 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:
   --cert-dir "$DIR/certs" --token-auth-file "$DIR/tokens.csv" --authorization-mode RBAC \
   --service-account-key-file "$DIR/sa.pub" --service-account-signing-key-file "$DIR/sa.key" \
   --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.0.0.0/16 \
-  --allow-privileged=true --disable-admission-plugins ServiceAccount
+  --allow-privileged=true --disable-admission-plugins ServiceAccount \
+  --kubelet-preferred-address-types InternalIP
 wait_for kube-apiserver /readyz ok "the API server to be ready"
 
 start kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig "$DIR/kubeconfig" \

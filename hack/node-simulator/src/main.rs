@@ -3,6 +3,7 @@
 //! them and moves the pods through their lifecycle, as told by `simulator.orch.dev/*`
 //! annotations (see `lifecycle`).
 
+mod kubelet;
 mod lifecycle;
 mod nodes;
 mod pod_status;
@@ -45,6 +46,8 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let client = connect(args.kubeconfig.as_deref()).await?;
     let nodes = nodes::NodePool::new(&args.node_prefix, usize::from(args.nodes));
+    let kubelet_ports = kubelet::serve(client.clone(), &nodes).await?;
+    let nodes = nodes.serving_logs_on(kubelet_ports);
     nodes.register(&client).await?;
     tracing::info!(nodes = ?nodes.names(), "nodes registered");
     tokio::spawn(nodes.clone().keep_fresh(client.clone()));

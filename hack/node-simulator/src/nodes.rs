@@ -1,7 +1,7 @@
 //! The fake Nodes pods are bound to: registered once, then re-applied periodically so they
 //! stay Ready with a fresh heartbeat (and come back if someone deletes them).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,12 +21,23 @@ const KUBELET_VERSION: &str = "v1.20.2";
 #[derive(Debug, Clone)]
 pub struct NodePool {
     names: Vec<String>,
+    /// Where each node serves its pods' logs (see `kubelet`).
+    kubelet_ports: HashMap<String, u16>,
 }
 
 impl NodePool {
     pub fn new(prefix: &str, count: usize) -> Self {
         NodePool {
             names: (0..count).map(|i| format!("{prefix}-{i}")).collect(),
+            kubelet_ports: HashMap::new(),
+        }
+    }
+
+    /// The nodes, telling the API server where each serves its pods' logs.
+    pub fn serving_logs_on(self, kubelet_ports: HashMap<String, u16>) -> Self {
+        NodePool {
+            kubelet_ports,
+            ..self
         }
     }
 
@@ -49,7 +60,8 @@ impl NodePool {
         let api: Api<Node> = Api::all(client.clone());
         let params = PatchParams::apply(FIELD_MANAGER).force();
         for name in &self.names {
-            let (node, status) = node_manifest(name, &self.address(name), Timestamp::now());
+            let port = self.kubelet_ports.get(name).copied().unwrap_or_default();
+            let (node, status) = node_manifest(name, &self.address(name), port, Timestamp::now());
             api.patch(name, &params, &Patch::Apply(&node))
                 .await
                 .with_context(|| format!("registering node {name}"))?;
@@ -72,7 +84,7 @@ impl NodePool {
 }
 
 /// The node object and its status, as two server-side apply bodies (status is a subresource).
-fn node_manifest(name: &str, address: &str, now: Timestamp) -> (Value, Value) {
+fn node_manifest(name: &str, address: &str, port: u16, now: Timestamp) -> (Value, Value) {
     let node = json!({
         "apiVersion": "v1",
         "kind": "Node",
@@ -109,7 +121,7 @@ fn node_manifest(name: &str, address: &str, now: Timestamp) -> (Value, Value) {
                 {"type": "InternalIP", "address": address},
                 {"type": "Hostname", "address": name},
             ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
             "nodeInfo": {
                 "architecture": "amd64",
                 "bootID": "",
