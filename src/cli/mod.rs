@@ -100,7 +100,7 @@ pub struct GlobalArgs {
     /// no network
     #[arg(long, global = true)]
     skip_deps: bool,
-    /// Releases worked on at once [default: one per CPU]
+    /// Releases worked on at once [default: 16]
     #[arg(long, global = true, default_value_t = 0, hide_default_value = true)]
     concurrency: usize,
     /// More detail on stderr (-v info, -vv debug)
@@ -191,6 +191,21 @@ enum Command {
     /// Each release's deployed revision, readiness and drift
     #[command(after_help = "Examples:\n  orch status -e staging\n  orch status -e prod -o json")]
     Status(commands::status::StatusArgs),
+    /// A release's revisions, as `helm history` lists them
+    #[command(
+        after_help = "Examples:\n  orch history -e staging server\n  orch history -e prod backend/server -o json"
+    )]
+    History(commands::history::HistoryArgs),
+    /// Put a release back to an earlier revision, as `helm rollback` does
+    #[command(
+        after_help = "Examples:\n  orch rollback -e staging server\n  orch rollback -e prod server 3 --wait"
+    )]
+    Rollback(commands::rollback::RollbackArgs),
+    /// Run the selected releases' test hooks and print their logs, as `helm test` does
+    #[command(
+        after_help = "Examples:\n  orch test -e staging\n  orch test -e staging -l name=server"
+    )]
+    Test(commands::test::TestArgs),
     /// Uninstall the selected releases, dependents first
     #[command(after_help = "Examples:\n  orch destroy -e staging -l tier=apps")]
     Destroy(commands::destroy::DestroyArgs),
@@ -231,6 +246,9 @@ pub fn main() -> ExitCode {
         Command::Sync(args) => commands::sync::run(global, &args, false),
         Command::Apply(args) => commands::sync::run(global, &args, true),
         Command::Status(args) => commands::status::run(global, &args),
+        Command::History(args) => commands::history::run(global, &args),
+        Command::Rollback(args) => commands::rollback::run(global, &args),
+        Command::Test(args) => commands::test::run(global, &args),
         Command::Destroy(args) => commands::destroy::run(global, &args),
         Command::Deps => commands::charts::deps(global),
         Command::Fetch(args) => commands::charts::fetch(global, &args),

@@ -76,6 +76,51 @@ impl Session {
         Ok(session)
     }
 
+    /// Narrows the run to the one release `name` names, among the selected enabled ones:
+    /// by its name, `namespace/name`, or in a run across clusters `context/namespace/name`.
+    /// For the commands about one release (`history`, `rollback`).
+    pub fn select_one(&mut self, name: &str) -> Result<usize> {
+        let matches: Vec<usize> = self
+            .enabled()
+            .into_iter()
+            .filter(|&i| {
+                let id = &self.spec.releases[i].id;
+                name == id.name
+                    || name == format!("{}/{}", id.namespace, id.name)
+                    || name == id.to_string()
+            })
+            .collect();
+        match matches[..] {
+            [index] => {
+                self.plan.selected = (0..self.spec.releases.len()).map(|i| i == index).collect();
+                Ok(index)
+            }
+            [] => {
+                let known: Vec<String> = self
+                    .enabled()
+                    .iter()
+                    .map(|&i| self.spec.releases[i].id.to_string())
+                    .collect();
+                anyhow::bail!(
+                    "no release {name} in the releases files (for this environment and \
+                     selection); the releases are: {}",
+                    known.join(", ")
+                )
+            }
+            _ => {
+                let ids: Vec<String> = matches
+                    .iter()
+                    .map(|&i| self.spec.releases[i].id.to_string())
+                    .collect();
+                anyhow::bail!(
+                    "{name} names {} releases: {}; name one in full",
+                    ids.len(),
+                    ids.join(", ")
+                )
+            }
+        }
+    }
+
     /// Each release's cluster: `--kube-context` for all, else its own context (its
     /// `kubeContext`, else helmDefaults', else the environment's, else the kubeconfig's
     /// current one). When the releases to act on span several clusters, each release's id

@@ -491,6 +491,20 @@ impl Cluster {
         .cloned()
     }
 
+    /// What a container of a pod printed, as `kubectl logs` shows it.
+    pub async fn pod_logs(&self, pod: &Target, container: &str) -> Result<String, ClusterError> {
+        let namespace = pod.namespace.as_deref().unwrap_or_default();
+        let pods: Api<k8s_openapi::api::core::v1::Pod> =
+            Api::namespaced(self.client.clone(), namespace);
+        let params = kube::api::LogParams {
+            container: Some(container.to_string()),
+            ..kube::api::LogParams::default()
+        };
+        pods.logs(&pod.name, &params)
+            .await
+            .map_err(|e| ClusterError::api("read the logs of", pod, e))
+    }
+
     /// The StorageClasses: (name, whether it is the default).
     pub async fn storage_classes(&self) -> Result<Vec<(String, bool)>, ClusterError> {
         let class = serde_json::json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": ""}});

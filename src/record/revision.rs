@@ -54,6 +54,36 @@ impl ReleaseRecord {
         }
     }
 
+    /// The record `helm rollback` writes before touching the cluster: pending-rollback,
+    /// numbered after `latest`, with the chart, values, manifest, hooks and notes of
+    /// `restored`, the revision to go back to.
+    pub fn rolling_back(restored: &ReleaseRecord, latest: &ReleaseRecord, now: Timestamp) -> Self {
+        ReleaseRecord {
+            name: restored.name.clone(),
+            info: Info {
+                first_deployed: latest.info.first_deployed,
+                last_deployed: now,
+                deleted: None,
+                description: format!("Rollback to {}", restored.version),
+                status: Status::PendingRollback,
+                notes: restored.info.notes.clone(),
+            },
+            chart: restored.chart.clone(),
+            config: restored.config.clone(),
+            manifest: restored.manifest.clone(),
+            hooks: restored
+                .hooks
+                .iter()
+                .map(|hook| HookRecord {
+                    last_run: Default::default(),
+                    ..hook.clone()
+                })
+                .collect(),
+            version: latest.version + 1,
+            namespace: latest.namespace.clone(),
+        }
+    }
+
     /// Ends a pending revision, e.g. `Deployed` with "Install complete" or "Upgrade
     /// complete", or `Failed` with `Release "x" failed: <why>`. `last_deployed` stays
     /// when the revision began, as in Helm.

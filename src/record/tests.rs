@@ -319,3 +319,35 @@ fn manifest_text_is_helms_layout() {
         "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n"
     );
 }
+
+#[test]
+fn a_rollback_copies_the_restored_revision_and_numbers_after_the_latest() {
+    let restored = installed();
+    let mut latest = ReleaseRecord::pending(
+        Revision {
+            config: json!({"replicas": 9}).as_object().unwrap().clone(),
+            manifest: String::new(),
+            ..revision()
+        },
+        std::slice::from_ref(&restored),
+        time("2025-04-01T08:00:00Z"),
+    );
+    latest.finish(Status::Deployed, "Upgrade complete");
+    let now = time("2025-05-01T08:00:00Z");
+    let rollback = ReleaseRecord::rolling_back(&restored, &latest, now);
+    assert_eq!(rollback.version, 3);
+    assert_eq!(rollback.info.status, Status::PendingRollback);
+    assert_eq!(rollback.info.description, "Rollback to 1");
+    assert_eq!(rollback.info.first_deployed, restored.info.first_deployed);
+    assert_eq!(rollback.info.last_deployed, now);
+    assert_eq!(rollback.info.notes, restored.info.notes);
+    assert_eq!(rollback.config, restored.config);
+    assert_eq!(rollback.manifest, restored.manifest);
+    assert_eq!(rollback.chart, restored.chart);
+    assert_eq!(rollback.hooks.len(), 1);
+    assert_eq!(
+        rollback.hooks[0].last_run,
+        HookRun::default(),
+        "hooks have not run in the new revision"
+    );
+}

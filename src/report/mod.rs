@@ -1,6 +1,8 @@
 //! What the user sees: tables, graphs, manifests and JSON, built from plain data.
 
+pub mod chart_tests;
 pub mod graph;
+pub mod history;
 pub mod manifests;
 pub mod progress;
 pub mod releases;

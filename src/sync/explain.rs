@@ -10,9 +10,27 @@ use super::readiness::{Readiness, readiness};
 /// One line per pod of a Job or workload (Deployment, StatefulSet, DaemonSet, ReplicaSet).
 /// Best effort: a failure to look only means fewer details.
 pub async fn pods_of(cluster: &Cluster, target: &Target) -> Vec<String> {
+    pods(cluster, target)
+        .await
+        .iter()
+        .map(pod_summary)
+        .collect()
+}
+
+/// The pods of a Job or workload, or the pod itself; best effort, as `pods_of`.
+pub async fn pods(cluster: &Cluster, target: &Target) -> Vec<Value> {
     let Some(namespace) = target.namespace() else {
         return Vec::new();
     };
+    if target.kind() == "Pod" {
+        return cluster
+            .get(target)
+            .await
+            .ok()
+            .flatten()
+            .into_iter()
+            .collect();
+    }
     let selector = match target.kind() {
         "Job" => Some(format!("job-name={}", target.name)),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
@@ -29,10 +47,7 @@ pub async fn pods_of(cluster: &Cluster, target: &Target) -> Vec<String> {
     let Ok(pods) = cluster.core_target("Pod", namespace, "").await else {
         return Vec::new();
     };
-    match cluster.list(&pods, &selector).await {
-        Ok(pods) => pods.iter().map(pod_summary).collect(),
-        Err(_) => Vec::new(),
-    }
+    cluster.list(&pods, &selector).await.unwrap_or_default()
 }
 
 /// `spec.selector.matchLabels` as a label selector.

@@ -21,6 +21,19 @@ pub async fn run_hooks(
     records: &mut [HookRecord],
     deadline: Instant,
 ) -> Result<(), SyncError> {
+    let succeeded = run_hooks_keeping(cluster, namespace, hooks, records, deadline).await?;
+    delete_all(cluster, &succeeded).await
+}
+
+/// `run_hooks`, but the hooks to delete once every one succeeded are returned instead of
+/// deleted, for a caller that reads them first (`orch test` reads test pods' logs).
+pub async fn run_hooks_keeping(
+    cluster: &Cluster,
+    namespace: &str,
+    hooks: &[&Hook<'_>],
+    records: &mut [HookRecord],
+    deadline: Instant,
+) -> Result<Vec<Target>, SyncError> {
     let mut finished = Vec::new();
     for hook in hooks {
         let target = cluster.target(&hook.manifest.object, namespace).await?;
@@ -82,10 +95,16 @@ pub async fn run_hooks(
     }
     // Helm deletes `hook-succeeded` hooks only once every hook of the event has succeeded,
     // so a later hook may still use what an earlier one made (a Secret for a migration Job).
-    for (hook, target) in finished {
-        if hook.deletes_on(DeletePolicy::HookSucceeded) {
-            cluster.delete(&target).await?;
-        }
+    Ok(finished
+        .into_iter()
+        .filter(|(hook, _)| hook.deletes_on(DeletePolicy::HookSucceeded))
+        .map(|(_, target)| target)
+        .collect())
+}
+
+pub async fn delete_all(cluster: &Cluster, targets: &[Target]) -> Result<(), SyncError> {
+    for target in targets {
+        cluster.delete(target).await?;
     }
     Ok(())
 }

@@ -178,6 +178,16 @@ fn names(values: &[&str]) -> String {
     values.join(", ")
 }
 
+/// The hook objects a release record keeps, as manifests again: what `orch test` and
+/// `orch rollback` run, from the revision itself rather than from a new render.
+pub fn stored_hooks(records: &[crate::record::HookRecord]) -> Vec<Manifest> {
+    let text: String = records
+        .iter()
+        .map(|hook| format!("---\n# Source: {}\n{}\n", hook.path, hook.manifest))
+        .collect();
+    crate::render::manifest::parse_stored(&text)
+}
+
 /// Splits rendered objects into hooks and the release's regular objects, keeping order.
 pub fn split_hooks(manifests: &[Manifest]) -> Result<(Vec<Hook<'_>>, Vec<&Manifest>), HookError> {
     let mut hooks = Vec::new();

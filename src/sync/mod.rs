@@ -3,6 +3,7 @@
 //! `sync_release` and `uninstall_release` do one release; `run` walks the plan's DAG with
 //! them, concurrently where needs allow.
 
+pub mod chart_tests;
 pub mod compare;
 pub mod events;
 pub mod executor;
@@ -14,6 +15,7 @@ pub mod hooks;
 pub mod order;
 pub mod readiness;
 mod release;
+pub mod rollback;
 mod run;
 pub mod status;
 mod uninstall;
@@ -26,7 +28,7 @@ use crate::config::ReleaseId;
 use crate::record::RecordError;
 
 pub use release::{ReleaseWork, sync_release};
-pub use run::{ReleaseOutcome, RunReport, destroy_plan, sync_plan};
+pub use run::{ReleaseOutcome, RunReport, destroy_plan, effective_concurrency, sync_plan};
 pub use uninstall::uninstall_release;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,9 @@ pub enum SyncError {
     Hooks(#[from] hooks::HookError),
     #[error("release {release} is locked: {detail}")]
     Locked { release: String, detail: String },
+    /// `orch rollback` or `orch test` of a release without the revision asked for.
+    #[error("{0}")]
+    NoRevision(String),
     #[error("namespace {0} does not exist and createNamespace is false")]
     NamespaceMissing(String),
     #[error("hook {hook} failed: {reason}")]

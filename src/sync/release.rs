@@ -169,12 +169,17 @@ async fn install_or_upgrade(
     let previous_objects = deployed
         .map(|d| manifest::parse_stored(&d.manifest))
         .unwrap_or_default();
+    let events = if installing {
+        (HookEvent::PreInstall, HookEvent::PostInstall)
+    } else {
+        (HookEvent::PreUpgrade, HookEvent::PostUpgrade)
+    };
     let outcome = steps
         .apply(
             &hooks,
             &objects,
             &previous_objects,
-            installing,
+            events,
             &mut record.hooks,
         )
         .await;
@@ -259,31 +264,29 @@ async fn install_or_upgrade(
     }
 }
 
-struct Steps<'a> {
-    cluster: &'a Cluster,
-    release: &'a ReleaseSpec,
-    options: &'a SyncOptions,
-    progress: &'a dyn Progress,
+/// The steps of a new revision, for a sync and for `orch rollback`.
+pub(super) struct Steps<'a> {
+    pub cluster: &'a Cluster,
+    pub release: &'a ReleaseSpec,
+    pub options: &'a SyncOptions,
+    pub progress: &'a dyn Progress,
     /// With `cleanupOnFail`: the objects this upgrade created, deleted if it fails.
-    created: std::sync::Mutex<Vec<Target>>,
+    pub created: std::sync::Mutex<Vec<Target>>,
 }
 
 impl Steps<'_> {
-    /// Hooks, apply, wait, hooks, prune: everything between the pending record and the final one.
-    async fn apply(
+    /// Hooks, apply, wait, hooks, prune: everything between the pending record and the
+    /// final one. `events` are the hooks run before the objects are applied and after
+    /// they are ready, e.g. pre-upgrade and post-upgrade.
+    pub async fn apply(
         &self,
         hooks: &[Hook<'_>],
         objects: &[&Manifest],
         previous_objects: &[Manifest],
-        installing: bool,
+        (pre, post): (HookEvent, HookEvent),
         hook_records: &mut [HookRecord],
     ) -> Result<(), SyncError> {
         let id = &self.release.id;
-        let (pre, post) = if installing {
-            (HookEvent::PreInstall, HookEvent::PostInstall)
-        } else {
-            (HookEvent::PreUpgrade, HookEvent::PostUpgrade)
-        };
         self.hooks(pre, hooks, hook_records).await?;
         self.progress
             .step(id, &format!("applying {} objects", objects.len()));

@@ -207,7 +207,7 @@ where
         order,
         waits_for,
         |r| spec.releases[r].id.to_string(),
-        effective(options.concurrency),
+        effective_concurrency(options.concurrency),
         |r| {
             let took = &took;
             let work = job(r);
@@ -245,7 +245,8 @@ fn describe(result: &Result<ReleaseReport, SyncError>) -> String {
     }
 }
 
-fn effective(concurrency: usize) -> usize {
+/// Releases worked on at once for `--concurrency`.
+pub fn effective_concurrency(concurrency: usize) -> usize {
     if concurrency == 0 {
         DEFAULT_CONCURRENCY
     } else {

@@ -1,0 +1,106 @@
+//! `orch test`: each release's test hooks, how they went and what their pods printed.
+
+use std::fmt::Write;
+
+use crate::sync::chart_tests::TestRun;
+
+/// One release's outcome: its tests, or why they could not run.
+pub struct Tested {
+    pub release: String,
+    pub run: Result<TestRun, String>,
+}
+
+/// Per release a header, one line per test, each pod's log indented under a header line,
+/// the failure; then a summary line.
+pub fn text(tested: &[Tested]) -> String {
+    let mut out = String::new();
+    let (mut passed, mut failed, mut none) = (0, 0, 0);
+    for Tested { release, run } in tested {
+        let run = match run {
+            Ok(run) => run,
+            Err(error) => {
+                failed += 1;
+                writeln!(out, "release {release}: {error}\n").ok();
+                continue;
+            }
+        };
+        if run.tests.is_empty() {
+            none += 1;
+            writeln!(
+                out,
+                "release {release} (revision {}): no tests\n",
+                run.revision
+            )
+            .ok();
+            continue;
+        }
+        if run.passed() {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        let plural = if run.tests.len() == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "release {release} (revision {}): {} test{plural}",
+            run.revision,
+            run.tests.len()
+        )
+        .ok();
+        let rows: Vec<Vec<String>> = run
+            .tests
+            .iter()
+            .map(|test| {
+                let took = match (test.started_at, test.completed_at) {
+                    (Some(start), Some(end)) => {
+                        let millis = end.duration_since(start).as_millis();
+                        format!("{:.1}s", millis as f64 / 1000.0)
+                    }
+                    _ => String::new(),
+                };
+                vec![
+                    format!("  {}", test.kind),
+                    test.name.clone(),
+                    test.phase.clone(),
+                    took,
+                ]
+            })
+            .collect();
+        out.push_str(&super::table(&["  KIND", "NAME", "PHASE", "TOOK"], &rows));
+        for test in &run.tests {
+            for log in &test.logs {
+                writeln!(
+                    out,
+                    "  --- {} {}: pod {}, container {} ---",
+                    test.kind, test.name, log.pod, log.container
+                )
+                .ok();
+                match &log.unreadable {
+                    Some(why) => writeln!(out, "  (no log: {why})").ok(),
+                    None => {
+                        for line in log.log.lines() {
+                            writeln!(out, "  {line}").ok();
+                        }
+                        None
+                    }
+                };
+            }
+        }
+        if let Some(error) = &run.error {
+            writeln!(out, "  failed: {error}").ok();
+        }
+        out.push('\n');
+    }
+    let plural = if tested.len() == 1 { "" } else { "s" };
+    write!(
+        out,
+        "{} release{plural} tested: {passed} passed, {failed} failed",
+        tested.len()
+    )
+    .ok();
+    if none > 0 {
+        write!(out, ", {none} without tests").ok();
+    }
+    out.push('\n');
+    out
+}
