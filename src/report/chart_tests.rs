@@ -10,11 +10,12 @@ pub struct Tested {
     pub run: Result<TestRun, String>,
 }
 
-/// Per release a header, one line per test, each pod's log indented under a header line,
-/// the failure; then a summary line.
+/// Per release with tests a header, one line per test, each pod's log indented under a
+/// header line, the failure; then a summary line, and the releases that have no tests.
 pub fn text(tested: &[Tested]) -> String {
     let mut out = String::new();
-    let (mut passed, mut failed, mut none) = (0, 0, 0);
+    let (mut passed, mut failed) = (0, 0);
+    let mut untested = Vec::new();
     for Tested { release, run } in tested {
         let run = match run {
             Ok(run) => run,
@@ -25,13 +26,7 @@ pub fn text(tested: &[Tested]) -> String {
             }
         };
         if run.tests.is_empty() {
-            none += 1;
-            writeln!(
-                out,
-                "release {release} (revision {}): no tests\n",
-                run.revision
-            )
-            .ok();
+            untested.push(release.as_str());
             continue;
         }
         if run.passed() {
@@ -91,16 +86,16 @@ pub fn text(tested: &[Tested]) -> String {
         }
         out.push('\n');
     }
-    let plural = if tested.len() == 1 { "" } else { "s" };
+    let total = passed + failed;
+    let plural = if total == 1 { "" } else { "s" };
     write!(
         out,
-        "{} release{plural} tested: {passed} passed, {failed} failed",
-        tested.len()
+        "{total} release{plural} tested: {passed} passed, {failed} failed"
     )
     .ok();
-    if none > 0 {
-        write!(out, ", {none} without tests").ok();
-    }
     out.push('\n');
+    if !untested.is_empty() {
+        writeln!(out, "without tests: {}", untested.join(", ")).ok();
+    }
     out
 }

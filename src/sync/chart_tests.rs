@@ -80,7 +80,8 @@ pub async fn test_release(
             error: None,
         });
     }
-    progress.step(id, &format!("running {} tests", tests.len()));
+    let plural = if tests.len() == 1 { "" } else { "s" };
+    progress.step(id, &format!("running {} test{plural}", tests.len()));
     let deadline = Instant::now() + release.timeout;
     let ran = run_hooks_keeping(
         cluster,
