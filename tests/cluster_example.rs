@@ -136,9 +136,13 @@ async fn the_example_system_syncs_reviews_and_destroys() {
     // The server's chart test passes, and its pod's output is shown.
     let tested = project.orch(&["test", "-e", "staging"]).expect(0);
     assert!(
-        tested.stdout.contains("  Pod   server-test-health  Succeeded  ")
+        tested
+            .stdout
+            .contains("  Pod   server-test-health  Succeeded  ")
             && tested.stdout.contains("  {\"status\":\"ok\",")
-            && tested.stdout.contains("1 release tested: 1 passed, 0 failed\n"),
+            && tested
+                .stdout
+                .contains("1 release tested: 1 passed, 0 failed\n"),
         "{}",
         tested.stdout
     );

@@ -51,6 +51,8 @@ pub struct Cluster {
     fills_protocol: bool,
     /// Metadata lists read once per run, by namespace and resource with label selector.
     listed_once: std::sync::Mutex<HashMap<(String, String), ListingOnce>>,
+    /// Namespaces seen to exist in this run: asked about once, not once per release.
+    namespaces_seen: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// The names and labels of the objects one metadata-only list found.
@@ -216,6 +218,7 @@ impl Cluster {
             label: None,
             fills_protocol,
             listed_once: std::sync::Mutex::default(),
+            namespaces_seen: std::sync::Mutex::default(),
         })
     }
 
@@ -528,22 +531,45 @@ impl Cluster {
 
     /// Creates the namespace unless it exists.
     pub async fn ensure_namespace(&self, name: &str) -> Result<(), ClusterError> {
+        if self.seen_namespace(name) {
+            return Ok(());
+        }
         let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         let target = self.target(&namespace, "").await?;
         if self.get(&target).await?.is_none() {
             self.apply(&target, &namespace, false, false).await?;
         }
+        self.saw_namespace(name);
         Ok(())
+    }
+
+    fn seen_namespace(&self, name: &str) -> bool {
+        self.namespaces_seen
+            .lock()
+            .is_ok_and(|seen| seen.contains(name))
+    }
+
+    fn saw_namespace(&self, name: &str) {
+        if let Ok(mut seen) = self.namespaces_seen.lock() {
+            seen.insert(name.to_string());
+        }
     }
 
     /// Whether a namespace exists; diff renders against an absent namespace differently.
     /// An identity allowed only inside namespaces may not read Namespace objects; then the
     /// namespace is taken to exist, and requests into it say clearly if it does not.
     pub async fn namespace_exists(&self, name: &str) -> Result<bool, ClusterError> {
+        if self.seen_namespace(name) {
+            return Ok(true);
+        }
         let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         let target = self.target(&namespace, "").await?;
         match self.get(&target).await {
-            Ok(found) => Ok(found.is_some()),
+            Ok(Some(_)) => {
+                self.saw_namespace(name);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
             Err(err) if err.is_forbidden() => Ok(true),
             Err(err) => Err(err),
         }
