@@ -5,19 +5,26 @@ use serde_json::{Value, json};
 use super::{DiffSummary, ObjectDiff, ReleaseDiff};
 
 /// `{"releases": [...], "summary": {...}}`. Like the text, it lists only releases with
-/// changes and only changed objects, so tools and people see the same set.
+/// changes and only changed objects, so tools and people see the same set. Each release
+/// carries its counts, so a tool can build a summary table without counting objects.
 pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
     let releases: Vec<Value> = diffs
         .iter()
         .filter(|release| release.has_changes())
         .map(|release| {
+            let counts = release.counts();
             let mut shown = json!({
-                "release": release.release,
-                "hooks": release.hooks,
+                "release": release.id.to_string(),
+                "namespace": release.id.namespace,
+                "name": release.id.name,
+                "added": counts.added,
+                "changed": counts.changed,
+                "removed": counts.removed,
+                "hooks": release.hooks.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "suppressed": release.suppressed,
                 "objects": release.changed_objects().map(object).collect::<Vec<_>>(),
             });
-            if let Some(cluster) = &release.cluster {
+            if let Some(cluster) = &release.id.cluster {
                 shown["cluster"] = json!(cluster);
             }
             shown
@@ -31,6 +38,7 @@ pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
             "added": summary.added,
             "changed": summary.changed,
             "removed": summary.removed,
+            "hooks": summary.hooks,
         },
     })
 }

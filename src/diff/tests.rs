@@ -39,13 +39,27 @@ fn live_config_map(mode: &str) -> Value {
     })
 }
 
-fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
+/// The release `namespace/name` with `objects` and no hooks.
+pub(super) fn release(id: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
+    let (namespace, name) = id.split_once('/').expect("namespace/name");
     ReleaseDiff {
         suppressed: false,
-        release: name.to_string(),
-        cluster: None,
+        id: ReleaseId {
+            cluster: None,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        },
         objects,
         hooks: Vec::new(),
+    }
+}
+
+pub(super) fn migration() -> HookToRun {
+    HookToRun {
+        kind: "Job".to_string(),
+        name: "migrate".to_string(),
+        event: "pre-upgrade",
+        weight: 0,
     }
 }
 
@@ -239,7 +253,8 @@ fn summary_counts_objects_and_changed_releases() {
             releases_changed: 2,
             added: 2,
             changed: 1,
-            removed: 1
+            removed: 1,
+            hooks: 0,
         }
     );
     assert_eq!(
@@ -266,7 +281,7 @@ fn json_has_the_same_content_as_data() {
             diff_object(id("ConfigMap", "same"), Some(&desired), Some(&desired), 3),
         ],
     );
-    web.hooks = vec!["will run: Job migrate (pre-upgrade, weight 0)".to_string()];
+    web.hooks = vec![migration()];
     let unified = web.objects[0].unified.clone();
     let diffs = [web, release("staging/quiet", Vec::new())];
     assert_eq!(
@@ -274,6 +289,11 @@ fn json_has_the_same_content_as_data() {
         json!({
             "releases": [{
                 "release": "staging/web",
+                "namespace": "staging",
+                "name": "web",
+                "added": 1,
+                "changed": 0,
+                "removed": 0,
                 "hooks": ["will run: Job migrate (pre-upgrade, weight 0)"],
                 "suppressed": false,
                 "objects": [{
@@ -285,7 +305,7 @@ fn json_has_the_same_content_as_data() {
                     "diff": unified,
                 }],
             }],
-            "summary": {"releasesChanged": 1, "added": 1, "changed": 0, "removed": 0},
+            "summary": {"releasesChanged": 1, "added": 1, "changed": 0, "removed": 0, "hooks": 1},
         })
     );
 }
