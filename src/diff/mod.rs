@@ -4,8 +4,10 @@
 //! apply, the live side as read), data and text come out. Fetching both is `cluster`'s job.
 
 mod json;
+mod markdown;
 mod normalize;
 mod secrets;
+mod summary;
 mod text;
 
 use std::fmt;
@@ -13,8 +15,10 @@ use std::fmt;
 use similar::TextDiff;
 
 pub use json::render_json;
+pub use markdown::{MIN_COMMENT_CHARS, render_markdown, render_markdown_summary};
 pub use normalize::normalize;
 pub use secrets::{HIDDEN, HIDDEN_NEW, HIDDEN_OLD, is_secret, mask_secrets};
+pub use summary::{DiffSummary, ObjectCounts, SummaryTable};
 pub use text::render_text;
 
 use serde_json::Value;
@@ -189,14 +193,6 @@ impl fmt::Display for HookToRun {
     }
 }
 
-/// How many of a release's objects, or of a run's, are added, changed and removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ObjectCounts {
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
-}
-
 impl ReleaseDiff {
     /// The release's review as its file asks: lines any of `patterns` matches left out of
     /// every object's diff (an object with no changed line left is unchanged, as with
@@ -239,67 +235,6 @@ impl ReleaseDiff {
         self.objects
             .iter()
             .filter(|object| object.change != Change::Unchanged)
-    }
-}
-
-/// Counts over all releases, for the last line of the output and for CI.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DiffSummary {
-    pub releases_changed: usize,
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
-    /// Hooks that will run, over all releases.
-    pub hooks: usize,
-}
-
-impl DiffSummary {
-    pub fn of(diffs: &[ReleaseDiff]) -> DiffSummary {
-        let mut summary = DiffSummary::default();
-        for release in diffs {
-            if release.has_changes() {
-                summary.releases_changed += 1;
-            }
-            let counts = release.counts();
-            summary.added += counts.added;
-            summary.changed += counts.changed;
-            summary.removed += counts.removed;
-            summary.hooks += release.hooks.len();
-        }
-        summary
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.releases_changed == 0
-    }
-}
-
-fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
-}
-
-/// `3 releases changed: 2 objects added, 5 changed, 1 removed`, then `; 1 hook will run`
-/// when any will, or `no changes`.
-impl fmt::Display for DiffSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("no changes");
-        }
-        write!(
-            f,
-            "{} release{} changed: {} object{} added, {} changed, {} removed",
-            self.releases_changed,
-            plural(self.releases_changed),
-            self.added,
-            plural(self.added),
-            self.changed,
-            self.removed,
-        )?;
-        match self.hooks {
-            0 => Ok(()),
-            1 => f.write_str("; 1 hook will run"),
-            n => write!(f, "; {n} hooks will run"),
-        }
     }
 }
 

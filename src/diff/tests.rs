@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn id(kind: &str, name: &str) -> ObjectId {
+pub(super) fn id(kind: &str, name: &str) -> ObjectId {
     ObjectId {
         api_version: "v1".to_string(),
         kind: kind.to_string(),
@@ -13,7 +13,7 @@ fn id(kind: &str, name: &str) -> ObjectId {
     }
 }
 
-fn config_map(mode: &str) -> Value {
+pub(super) fn config_map(mode: &str) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -23,7 +23,7 @@ fn config_map(mode: &str) -> Value {
 }
 
 /// As the server returns it: bookkeeping, status, and keys in its own order.
-fn live_config_map(mode: &str) -> Value {
+pub(super) fn live_config_map(mode: &str) -> Value {
     json!({
         "metadata": {
             "resourceVersion": "4711",
@@ -116,16 +116,16 @@ fn added_and_removed_objects_diff_against_dev_null() {
     assert!(!removed.unified.contains("status"));
 }
 
-const OLD_PASSWORD: &str = "correct-horse-old";
-const NEW_PASSWORD: &str = "battery-staple-new";
-const TOKEN: &str = "unchanged-token";
+pub(super) const OLD_PASSWORD: &str = "correct-horse-old";
+pub(super) const NEW_PASSWORD: &str = "battery-staple-new";
+pub(super) const TOKEN: &str = "unchanged-token";
 
-fn base64(plain: &str) -> String {
+pub(super) fn base64(plain: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(plain)
 }
 
-fn secret(data: Value) -> Value {
+pub(super) fn secret(data: Value) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -135,7 +135,7 @@ fn secret(data: Value) -> Value {
     })
 }
 
-fn assert_hides(output: &str, values: &[&str]) {
+pub(super) fn assert_hides(output: &str, values: &[&str]) {
     for value in values {
         assert!(!output.contains(value), "{value:?} leaked:\n{output}");
         assert!(
