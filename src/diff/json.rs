@@ -8,6 +8,15 @@ use super::{DiffSummary, ObjectDiff, ReleaseDiff};
 /// changes and only changed objects, so tools and people see the same set. Each release
 /// carries its counts, so a tool can build a summary table without counting objects.
 pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
+    document(diffs, true)
+}
+
+/// [`render_json`] without the objects' `diff`: which objects change, not how.
+pub fn render_json_summary(diffs: &[ReleaseDiff]) -> Value {
+    document(diffs, false)
+}
+
+fn document(diffs: &[ReleaseDiff], with_diff_text: bool) -> Value {
     let releases: Vec<Value> = diffs
         .iter()
         .filter(|release| release.has_changes())
@@ -22,7 +31,10 @@ pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
                 "removed": counts.removed,
                 "hooks": release.hooks.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "suppressed": release.suppressed,
-                "objects": release.changed_objects().map(object).collect::<Vec<_>>(),
+                "objects": release
+                    .changed_objects()
+                    .map(|diff| object(diff, with_diff_text))
+                    .collect::<Vec<_>>(),
             });
             if let Some(cluster) = &release.id.cluster {
                 shown["cluster"] = json!(cluster);
@@ -43,13 +55,16 @@ pub fn render_json(diffs: &[ReleaseDiff]) -> Value {
     })
 }
 
-fn object(diff: &ObjectDiff) -> Value {
-    json!({
+fn object(diff: &ObjectDiff, with_diff_text: bool) -> Value {
+    let mut shown = json!({
         "apiVersion": diff.id.api_version,
         "kind": diff.id.kind,
         "namespace": diff.id.namespace,
         "name": diff.id.name,
         "change": diff.change.as_str(),
-        "diff": diff.unified,
-    })
+    });
+    if with_diff_text {
+        shown["diff"] = json!(diff.unified);
+    }
+    shown
 }

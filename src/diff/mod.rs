@@ -14,7 +14,7 @@ use std::fmt;
 
 use similar::TextDiff;
 
-pub use json::render_json;
+pub use json::{render_json, render_json_summary};
 pub use markdown::{MIN_COMMENT_CHARS, render_markdown, render_markdown_summary};
 pub use normalize::normalize;
 pub use secrets::{HIDDEN, HIDDEN_NEW, HIDDEN_OLD, is_secret, mask_secrets};

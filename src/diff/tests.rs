@@ -284,6 +284,11 @@ fn json_has_the_same_content_as_data() {
     web.hooks = vec![migration()];
     let unified = web.objects[0].unified.clone();
     let diffs = [web, release("staging/quiet", Vec::new())];
+    let mut summary = render_json(&diffs);
+    summary["releases"][0]["objects"][0]
+        .as_object_mut()
+        .map(|object| object.remove("diff"));
+    assert_eq!(render_json_summary(&diffs), summary);
     assert_eq!(
         render_json(&diffs),
         json!({

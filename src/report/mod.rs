@@ -1,5 +1,6 @@
 //! What the user sees: tables, graphs, manifests and JSON, built from plain data.
 
+pub mod diff_summary;
 pub mod graph;
 pub mod manifests;
 pub mod progress;
