@@ -4,20 +4,26 @@
 //! apply, the live side as read), data and text come out. Fetching both is `cluster`'s job.
 
 mod json;
+mod markdown;
 mod normalize;
 mod secrets;
+mod summary;
 mod text;
 
 use std::fmt;
 
 use similar::TextDiff;
 
-pub use json::render_json;
+pub use json::{render_json, render_json_summary};
+pub use markdown::{MIN_COMMENT_CHARS, render_markdown, render_markdown_summary};
 pub use normalize::normalize;
 pub use secrets::{HIDDEN, HIDDEN_NEW, HIDDEN_OLD, is_secret, mask_secrets};
+pub use summary::{DiffSummary, ObjectCounts, SummaryTable};
 pub use text::render_text;
 
 use serde_json::Value;
+
+use crate::config::ReleaseId;
 
 /// Which object a diff is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -152,19 +158,39 @@ pub fn diff_object(
 /// Everything `orch diff` found for one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseDiff {
-    /// Its id: `namespace/name`, or `cluster/namespace/name` in a run across clusters.
-    pub release: String,
-    /// Its cluster's kube context, in a run across clusters.
-    pub cluster: Option<String>,
+    /// Which release; its cluster is set in a run across clusters.
+    pub id: ReleaseId,
     /// In the order they are shown; unchanged ones are kept so callers can count them.
     pub objects: Vec<ObjectDiff>,
-    /// Hooks that will run, e.g. `will run: Job migrate (pre-upgrade, weight 0)`. The
-    /// caller lists them only when they will run, so they count as a change: running a
-    /// migration is something a reviewer must see even if no object changes.
-    pub hooks: Vec<String>,
+    /// Hooks that will run. The caller lists them only when they will run, so they count
+    /// as a change: running a migration is something a reviewer must see even if no
+    /// object changes.
+    pub hooks: Vec<HookToRun>,
     /// The objects' diffs are left out (helmfile's `suppressDiff`): which objects change
     /// is still shown.
     pub suppressed: bool,
+}
+
+/// A Helm hook a sync of the release would run. Kept as data, not as the sentence text
+/// output shows, so each output can say it in its own space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookToRun {
+    pub kind: String,
+    pub name: String,
+    /// The Helm event it runs at, as in `helm.sh/hook`: `pre-upgrade`.
+    pub event: &'static str,
+    pub weight: i64,
+}
+
+/// `will run: Job migrate (pre-upgrade, weight 0)`.
+impl fmt::Display for HookToRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "will run: {} {} ({}, weight {})",
+            self.kind, self.name, self.event, self.weight
+        )
+    }
 }
 
 impl ReleaseDiff {
@@ -191,64 +217,24 @@ impl ReleaseDiff {
         !self.hooks.is_empty() || self.changed_objects().next().is_some()
     }
 
+    pub fn counts(&self) -> ObjectCounts {
+        let mut counts = ObjectCounts::default();
+        for object in &self.objects {
+            match object.change {
+                Change::Added => counts.added += 1,
+                Change::Changed => counts.changed += 1,
+                Change::Removed => counts.removed += 1,
+                Change::Unchanged => {}
+            }
+        }
+        counts
+    }
+
     /// The objects worth showing: all but the unchanged ones.
     pub fn changed_objects(&self) -> impl Iterator<Item = &ObjectDiff> {
         self.objects
             .iter()
             .filter(|object| object.change != Change::Unchanged)
-    }
-}
-
-/// Counts over all releases, for the last line of the output and for CI.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DiffSummary {
-    pub releases_changed: usize,
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
-}
-
-impl DiffSummary {
-    pub fn of(diffs: &[ReleaseDiff]) -> DiffSummary {
-        let mut summary = DiffSummary::default();
-        for release in diffs {
-            if release.has_changes() {
-                summary.releases_changed += 1;
-            }
-            for object in &release.objects {
-                match object.change {
-                    Change::Added => summary.added += 1,
-                    Change::Changed => summary.changed += 1,
-                    Change::Removed => summary.removed += 1,
-                    Change::Unchanged => {}
-                }
-            }
-        }
-        summary
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.releases_changed == 0
-    }
-}
-
-/// `3 releases changed: 2 objects added, 5 changed, 1 removed`, or `no changes`.
-impl fmt::Display for DiffSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("no changes");
-        }
-        let plural = |count: usize| if count == 1 { "" } else { "s" };
-        write!(
-            f,
-            "{} release{} changed: {} object{} added, {} changed, {} removed",
-            self.releases_changed,
-            plural(self.releases_changed),
-            self.added,
-            plural(self.added),
-            self.changed,
-            self.removed,
-        )
     }
 }
 

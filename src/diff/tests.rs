@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn id(kind: &str, name: &str) -> ObjectId {
+pub(super) fn id(kind: &str, name: &str) -> ObjectId {
     ObjectId {
         api_version: "v1".to_string(),
         kind: kind.to_string(),
@@ -13,7 +13,7 @@ fn id(kind: &str, name: &str) -> ObjectId {
     }
 }
 
-fn config_map(mode: &str) -> Value {
+pub(super) fn config_map(mode: &str) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -23,7 +23,7 @@ fn config_map(mode: &str) -> Value {
 }
 
 /// As the server returns it: bookkeeping, status, and keys in its own order.
-fn live_config_map(mode: &str) -> Value {
+pub(super) fn live_config_map(mode: &str) -> Value {
     json!({
         "metadata": {
             "resourceVersion": "4711",
@@ -39,13 +39,27 @@ fn live_config_map(mode: &str) -> Value {
     })
 }
 
-fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
+/// The release `namespace/name` with `objects` and no hooks.
+pub(super) fn release(id: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
+    let (namespace, name) = id.split_once('/').expect("namespace/name");
     ReleaseDiff {
         suppressed: false,
-        release: name.to_string(),
-        cluster: None,
+        id: ReleaseId {
+            cluster: None,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        },
         objects,
         hooks: Vec::new(),
+    }
+}
+
+pub(super) fn migration() -> HookToRun {
+    HookToRun {
+        kind: "Job".to_string(),
+        name: "migrate".to_string(),
+        event: "pre-upgrade",
+        weight: 0,
     }
 }
 
@@ -102,16 +116,16 @@ fn added_and_removed_objects_diff_against_dev_null() {
     assert!(!removed.unified.contains("status"));
 }
 
-const OLD_PASSWORD: &str = "correct-horse-old";
-const NEW_PASSWORD: &str = "battery-staple-new";
-const TOKEN: &str = "unchanged-token";
+pub(super) const OLD_PASSWORD: &str = "correct-horse-old";
+pub(super) const NEW_PASSWORD: &str = "battery-staple-new";
+pub(super) const TOKEN: &str = "unchanged-token";
 
-fn base64(plain: &str) -> String {
+pub(super) fn base64(plain: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(plain)
 }
 
-fn secret(data: Value) -> Value {
+pub(super) fn secret(data: Value) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -121,7 +135,7 @@ fn secret(data: Value) -> Value {
     })
 }
 
-fn assert_hides(output: &str, values: &[&str]) {
+pub(super) fn assert_hides(output: &str, values: &[&str]) {
     for value in values {
         assert!(!output.contains(value), "{value:?} leaked:\n{output}");
         assert!(
@@ -239,7 +253,8 @@ fn summary_counts_objects_and_changed_releases() {
             releases_changed: 2,
             added: 2,
             changed: 1,
-            removed: 1
+            removed: 1,
+            hooks: 0,
         }
     );
     assert_eq!(
@@ -266,14 +281,24 @@ fn json_has_the_same_content_as_data() {
             diff_object(id("ConfigMap", "same"), Some(&desired), Some(&desired), 3),
         ],
     );
-    web.hooks = vec!["will run: Job migrate (pre-upgrade, weight 0)".to_string()];
+    web.hooks = vec![migration()];
     let unified = web.objects[0].unified.clone();
     let diffs = [web, release("staging/quiet", Vec::new())];
+    let mut summary = render_json(&diffs);
+    summary["releases"][0]["objects"][0]
+        .as_object_mut()
+        .map(|object| object.remove("diff"));
+    assert_eq!(render_json_summary(&diffs), summary);
     assert_eq!(
         render_json(&diffs),
         json!({
             "releases": [{
                 "release": "staging/web",
+                "namespace": "staging",
+                "name": "web",
+                "added": 1,
+                "changed": 0,
+                "removed": 0,
                 "hooks": ["will run: Job migrate (pre-upgrade, weight 0)"],
                 "suppressed": false,
                 "objects": [{
@@ -285,7 +310,7 @@ fn json_has_the_same_content_as_data() {
                     "diff": unified,
                 }],
             }],
-            "summary": {"releasesChanged": 1, "added": 1, "changed": 0, "removed": 0},
+            "summary": {"releasesChanged": 1, "added": 1, "changed": 0, "removed": 0, "hooks": 1},
         })
     );
 }

@@ -24,12 +24,7 @@ pub fn render_text(diffs: &[ReleaseDiff], color: bool) -> String {
     };
     let mut out = String::new();
     for release in diffs.iter().filter(|release| release.has_changes()) {
-        writeln!(
-            out,
-            "{}",
-            paint(BOLD, &format!("release {}", release.release))
-        )
-        .ok();
+        writeln!(out, "{}", paint(BOLD, &format!("release {}", release.id))).ok();
         for hook in &release.hooks {
             writeln!(out, "  {hook}").ok();
         }
@@ -66,18 +61,9 @@ fn style(index: usize, line: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{migration, release};
     use super::super::{Change, ObjectDiff, ObjectId};
     use super::*;
-
-    fn release(name: &str, objects: Vec<ObjectDiff>) -> ReleaseDiff {
-        ReleaseDiff {
-            release: name.to_string(),
-            cluster: None,
-            objects,
-            hooks: Vec::new(),
-            suppressed: false,
-        }
-    }
 
     fn object(name: &str, change: Change, unified: &str) -> ObjectDiff {
         ObjectDiff {
@@ -137,11 +123,11 @@ mod tests {
     #[test]
     fn hooks_alone_make_a_release_show() {
         let mut quiet = release("staging/db", Vec::new());
-        quiet.hooks = vec!["will run: Job migrate (pre-upgrade, weight 0)".to_string()];
+        quiet.hooks = vec![migration()];
         assert_eq!(
             render_text(&[quiet], false),
             "release staging/db\n  will run: Job migrate (pre-upgrade, weight 0)\n\n\
-             1 release changed: 0 objects added, 0 changed, 0 removed\n"
+             1 release changed: 0 objects added, 0 changed, 0 removed; 1 hook will run\n"
         );
     }
 }

@@ -214,21 +214,18 @@ pub async fn diff_release(
     let hooks = if changed {
         super::hooks::hooks_for(event, &hooks)
             .iter()
-            .map(|hook| {
-                format!(
-                    "will run: {} {} ({event}, weight {})",
-                    hook.manifest.kind().unwrap_or("?"),
-                    hook.manifest.name().unwrap_or("?"),
-                    hook.weight
-                )
+            .map(|hook| diff::HookToRun {
+                kind: hook.manifest.kind().unwrap_or("?").to_string(),
+                name: hook.manifest.name().unwrap_or("?").to_string(),
+                event: event.as_str(),
+                weight: hook.weight,
             })
             .collect()
     } else {
         Vec::new()
     };
     Ok(diff::ReleaseDiff {
-        release: id.to_string(),
-        cluster: id.cluster.clone(),
+        id: id.clone(),
         objects: diffs,
         hooks,
         suppressed: false,
