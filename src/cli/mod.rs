@@ -177,7 +177,7 @@ enum Command {
     Lint,
     /// Show what a sync would change, against the live cluster
     #[command(
-        after_help = "Examples:\n  orch diff -e staging\n  orch diff -e staging --detailed-exitcode -o json > review.json"
+        after_help = "Examples:\n  orch diff -e staging\n  orch diff -e staging --detailed-exitcode -o json > review.json\n  orch diff -e staging -o markdown > comment.md\n  orch diff -e staging --summary"
     )]
     Diff(commands::diff::DiffArgs),
     /// Install, upgrade or uninstall the selected releases, needs first
