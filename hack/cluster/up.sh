@@ -10,6 +10,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # The admin's token; a test's own control planes may each have another
 # (ORCH_CLUSTER_TOKEN), so that a credential sent to the wrong cluster is refused.
 TOKEN=${ORCH_CLUSTER_TOKEN:-orch-admin-token}
+# More kube-apiserver flags, space-separated: a test's own control plane may be given
+# limits (ORCH_APISERVER_ARGS="--max-requests-inflight 2" and the like).
+read -r -a APISERVER_ARGS <<< "${ORCH_APISERVER_ARGS:-}"
 SIMULATOR=orch-node-simulator
 source "$ROOT/hack/cluster/lib.sh"
 
@@ -184,7 +187,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:
   --service-account-key-file "$DIR/sa.pub" --service-account-signing-key-file "$DIR/sa.key" \
   --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.0.0.0/16 \
   --allow-privileged=true --disable-admission-plugins ServiceAccount \
-  --kubelet-preferred-address-types InternalIP
+  --kubelet-preferred-address-types InternalIP ${APISERVER_ARGS[@]+"${APISERVER_ARGS[@]}"}
 wait_for kube-apiserver /readyz ok "the API server to be ready"
 
 start kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig "$DIR/kubeconfig" \

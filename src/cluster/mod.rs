@@ -189,6 +189,10 @@ impl Cluster {
         config.read_timeout = Some(Duration::from_secs(60));
         config.write_timeout = Some(Duration::from_secs(60));
         let server = config.cluster_url.to_string();
+        // The client retries what a busy API server turns away (429 from priority and
+        // fairness or max-in-flight, 503, 504) after the Retry-After it asks for, with
+        // backoff (kube's default retry, `Config::default_retry`): a sync of thousands of
+        // releases slows to what the server accepts instead of failing releases.
         let client =
             kube::Client::try_from(config).map_err(|e| ClusterError::Config(e.to_string()))?;
         let version = client

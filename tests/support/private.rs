@@ -9,6 +9,8 @@ pub struct PrivateCluster {
     kubeconfig: PathBuf,
     /// Its admin's token, when not the shared cluster's.
     token: Option<String>,
+    /// More flags for its kube-apiserver.
+    apiserver_args: String,
 }
 
 fn script(name: &str) -> PathBuf {
@@ -20,20 +22,26 @@ fn script(name: &str) -> PathBuf {
 impl PrivateCluster {
     /// Starts one in its own state directory; panics with up.sh's output if it cannot.
     pub fn start(name: &str) -> PrivateCluster {
-        PrivateCluster::start_with(name, None)
+        PrivateCluster::start_with(name, None, "")
     }
 
     /// [`start`](Self::start), its admin authenticated by `token` alone.
     pub fn start_with_token(name: &str, token: &str) -> PrivateCluster {
-        PrivateCluster::start_with(name, Some(token.to_string()))
+        PrivateCluster::start_with(name, Some(token.to_string()), "")
     }
 
-    fn start_with(name: &str, token: Option<String>) -> PrivateCluster {
+    /// [`start`](Self::start), its API server also given `args` (space-separated flags).
+    pub fn start_with_apiserver_args(name: &str, args: &str) -> PrivateCluster {
+        PrivateCluster::start_with(name, None, args)
+    }
+
+    fn start_with(name: &str, token: Option<String>, apiserver_args: &str) -> PrivateCluster {
         let dir = std::env::temp_dir().join(format!("orch-test-{name}-{}", std::process::id()));
         let mut cluster = PrivateCluster {
             kubeconfig: PathBuf::new(),
             dir,
             token,
+            apiserver_args: apiserver_args.to_string(),
         };
         cluster.kubeconfig = cluster.up();
         cluster
@@ -50,6 +58,7 @@ impl PrivateCluster {
         if let Some(token) = &self.token {
             up.env("ORCH_CLUSTER_TOKEN", token);
         }
+        up.env("ORCH_APISERVER_ARGS", &self.apiserver_args);
         let output = up.stdin(Stdio::null()).output().expect("run up.sh");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
