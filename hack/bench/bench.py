@@ -190,42 +190,69 @@ class Bench:
             run(["kubectl", "create", "namespace", namespace], ROOT, self.env)
         self.used.append(prefix)
 
+    def settle(self, timeout=180):
+        """Waits until the control plane has done what earlier runs set off (the controllers'
+        ReplicaSets and pods for new Deployments, namespaces being deleted), so that a timed
+        run does not share the two cores with the aftermath of the one before."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            phases = ["-o", "custom-columns=P:.status.phase", "--no-headers"]
+            pods = run(["kubectl", "get", "pods", "-A", *phases], ROOT, self.env)[1].stdout
+            spaces = run(["kubectl", "get", "namespaces", *phases], ROOT, self.env)[1].stdout
+            state = (pods.count("\n"), pods.count("Pending"), spaces.count("Terminating"))
+            if state == last and state[1:] == (0, 0):
+                return
+            last = state
+            time.sleep(1)
+
     def clean(self):
         spaces = [ns for prefix in self.used for ns in namespaces(prefix)]
         if spaces:
             run(["kubectl", "delete", "namespace", "--wait=false", "--ignore-not-found", *spaces], ROOT, self.env)
+        self.used = []
 
     def cluster(self, n, tmp):
         orch, reps = self.orch, self.args.reps
         directory = generate(n, tmp / f"orch{n}", f"orch{n}")
+        # Each size on a control plane holding none of the smaller sizes' objects.
+        self.clean()
         self.used.append(f"orch{n}")
+        settle = self.settle
+        settle()
         self.record("first sync (wait: false)", n, "orch", run([orch, "sync"], directory, self.env)[0])
-        self.record("no-op diff", n, "orch", median_time([orch, "diff"], directory, reps, self.env))
-        self.record("no-op sync", n, "orch", median_time([orch, "sync"], directory, reps, self.env))
+        self.record("no-op diff", n, "orch", median_time([orch, "diff"], directory, reps, self.env, before=settle))
+        self.record("no-op sync", n, "orch", median_time([orch, "sync"], directory, reps, self.env, before=settle))
+        settle()
         self.record("sync, one value changed", n, "orch",
                     run([orch, "sync", "-l", "name=r0", "--set", "replicas=5"], directory, self.env)[0])
         if n == self.largest:
+            settle()
             self.record("peak RSS, no-op sync", n, "orch", peak_rss_mb([orch, "sync"], directory, self.env), "MB")
 
         # The limits: the same objects server-side applied, nothing else: all at once
         # (ignoring needs), and wave by wave in the needs' order, each wave all at once.
         waves = self.rendered_waves(n, tmp, f"limit{n}")
+        settle()
         self.record("first sync (wait: false)", n, "limit: parallel SSA, all at once",
                     run([self.args.ssa_limit, *[f for wave in waves for f in wave]], ROOT, self.env)[0])
         waves = self.rendered_waves(n, tmp, f"waves{n}")
         separated = [arg for wave in waves for arg in ["--", *wave]][1:]
+        settle()
         self.record("first sync (wait: false)", n, "limit: parallel SSA, wave by wave",
                     run([self.args.ssa_limit, *separated], ROOT, self.env)[0])
         # kubectl applying what is already there, in one process, as a no-op sync would.
         files = [f for wave in waves for f in wave]
         self.record("no-op sync", n, "kubectl apply --server-side, one process",
                     median_time(["kubectl", "apply", "--server-side", "--field-manager", "bench",
-                                 *[a for f in files for a in ("-f", f)]], ROOT, reps, self.env))
+                                 *[a for f in files for a in ("-f", f)]], ROOT, reps, self.env,
+                                before=settle))
 
         if n <= self.args.helm_max:
             prefix = f"helm{n}"
             self.create_namespaces(prefix)
             spaces = namespaces(prefix)
+            settle()
             started = time.perf_counter()
             for release in range(n):
                 run([self.args.helm, "upgrade", "--install", f"r{release}", str(CHART), "-n",
