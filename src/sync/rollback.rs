@@ -54,11 +54,11 @@ pub async fn rollback_release(
         .cloned()
         .ok_or_else(|| {
             SyncError::NoRevision(match to {
-                None => format!(
+                None if current.version <= 1 => format!(
                     "revision {} is its first: there is none before it",
                     current.version
                 ),
-                Some(_) => format!(
+                _ => format!(
                     "it has no revision {version}; it has {}",
                     history
                         .iter()
