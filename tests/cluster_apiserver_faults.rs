@@ -45,14 +45,6 @@ fn kill_after(round: u64) -> Duration {
     Duration::from_millis((round * 7919 + 1301) % 3500)
 }
 
-async fn client(kubeconfig: &std::path::Path) -> kube::Client {
-    let file = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(file, &Default::default())
-        .await
-        .unwrap();
-    kube::Client::try_from(config).unwrap()
-}
-
 #[tokio::test]
 async fn killing_the_api_server_mid_sync_never_leaves_a_release_half_recorded() {
     let cluster = PrivateCluster::start("apiserver-faults");
@@ -104,7 +96,7 @@ async fn killing_the_api_server_mid_sync_never_leaves_a_release_half_recorded() 
         outcomes.push((round, code, started.elapsed()));
 
         cluster.up();
-        let client = client(cluster.kubeconfig()).await;
+        let client = support::client_for(cluster.kubeconfig()).await;
         for release in ["migrated", "follower", "alone", "last"] {
             let history = support::records(&client, NAMESPACE, release).await;
             let latest = history
@@ -173,7 +165,7 @@ async fn a_paused_api_server_times_out_naming_the_object_and_a_rerun_converges()
         .spawn()
         .unwrap();
     // Pause it once orch waits for readiness: the record is written, the objects applied.
-    let client = client(cluster.kubeconfig()).await;
+    let client = support::client_for(cluster.kubeconfig()).await;
     let waiting_since = Instant::now();
     while support::records(&client, NAMESPACE, "slow")
         .await

@@ -69,17 +69,14 @@ fn kill(cluster: &PrivateCluster) {
     }
 }
 
-async fn client(kubeconfig: &Path) -> kube::Client {
-    let file = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(file, &Default::default())
-        .await
-        .unwrap();
-    kube::Client::try_from(config).unwrap()
-}
-
 /// The latest revision of `release` on `cluster`, and its status.
 async fn latest(cluster: &PrivateCluster, release: &str) -> Option<(u32, Status)> {
-    let history = records(&client(cluster.kubeconfig()).await, NAMESPACE, release).await;
+    let history = records(
+        &support::client_for(cluster.kubeconfig()).await,
+        NAMESPACE,
+        release,
+    )
+    .await;
     history.last().map(|r| (r.version, r.info.status))
 }
 
@@ -117,8 +114,8 @@ async fn one_run_syncs_releases_on_two_clusters_in_need_order_and_a_dead_one_fai
     // Each cluster holds its own releases only.
     assert_eq!(latest(&west, "db").await, None);
     assert_eq!(latest(&east, "api").await, None);
-    let east_client = client(east.kubeconfig()).await;
-    let west_client = client(west.kubeconfig()).await;
+    let east_client = support::client_for(east.kubeconfig()).await;
+    let west_client = support::client_for(west.kubeconfig()).await;
     let db = records(&east_client, NAMESPACE, "db").await;
     let api = records(&west_client, NAMESPACE, "api").await;
     assert!(

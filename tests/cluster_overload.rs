@@ -13,14 +13,6 @@ use support::{PrivateCluster, Project, engine_chart, records};
 const NAMESPACE: &str = "busy";
 const RELEASES: usize = 20;
 
-async fn client(kubeconfig: &std::path::Path) -> kube::Client {
-    let file = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(file, &Default::default())
-        .await
-        .unwrap();
-    kube::Client::try_from(config).unwrap()
-}
-
 /// The requests the API server has turned away for being over its in-flight limits.
 async fn dropped_requests(admin: &kube::Client) -> f64 {
     let metrics = admin
@@ -41,7 +33,7 @@ async fn a_sync_slows_down_to_what_a_busy_api_server_accepts() {
         "--enable-priority-and-fairness=false --max-requests-inflight=2 \
          --max-mutating-requests-inflight=1",
     );
-    let admin = client(cluster.kubeconfig()).await;
+    let admin = support::client_for(cluster.kubeconfig()).await;
     // system:masters is exempt from the limits: orch syncs as the deployer, an admin by
     // role only.
     let binding: ClusterRoleBinding = serde_json::from_value(serde_json::json!({

@@ -29,13 +29,17 @@ pub fn kubeconfig() -> &'static Path {
 /// A client for the test cluster. Make one per test: a client is bound to the tokio
 /// runtime it was made on, and every `#[tokio::test]` has its own.
 pub async fn client() -> Client {
-    let path = kubeconfig();
+    client_for(kubeconfig()).await
+}
+
+/// A client for the cluster of the kubeconfig at `path` (a test's own control plane).
+pub async fn client_for(path: &Path) -> Client {
     let file = Kubeconfig::read_from(path)
         .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
     let config = kube::Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
         .await
         .unwrap_or_else(|err| panic!("loading {}: {err}", path.display()));
-    Client::try_from(config).unwrap_or_else(|err| panic!("a client for the test cluster: {err}"))
+    Client::try_from(config).unwrap_or_else(|err| panic!("a client for {}: {err}", path.display()))
 }
 
 /// The `orch` binary under test, pointed at the test cluster.

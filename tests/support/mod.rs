@@ -15,7 +15,7 @@ mod registry;
 mod wait;
 
 pub use chart_server::ChartServer;
-pub use cluster::{client, kubeconfig, orch};
+pub use cluster::{client, client_for, kubeconfig, orch};
 pub use namespace::TestNamespace;
 pub use private::PrivateCluster;
 pub use project::{Project, Run, engine_chart, engine_releases, records, revision_statuses};
