@@ -18,6 +18,7 @@ pub use json::{render_json, render_json_summary};
 pub use markdown::{MIN_COMMENT_CHARS, render_markdown, render_markdown_summary};
 pub use normalize::normalize;
 pub use secrets::{HIDDEN, HIDDEN_NEW, HIDDEN_OLD, is_secret, mask_secrets};
+pub(crate) use summary::plural;
 pub use summary::{DiffSummary, ObjectCounts, SummaryTable};
 pub use text::render_text;
 

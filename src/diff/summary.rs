@@ -45,7 +45,8 @@ impl DiffSummary {
     }
 }
 
-pub(super) fn plural(count: usize) -> &'static str {
+/// `"s"` after a count other than one, for every "N thing(s)" orch prints.
+pub(crate) fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 

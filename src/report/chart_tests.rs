@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::diff::plural;
 use crate::sync::chart_tests::TestRun;
 
 /// One release's outcome: its tests, or why they could not run.
@@ -34,12 +35,12 @@ pub fn text(tested: &[Tested]) -> String {
         } else {
             failed += 1;
         }
-        let plural = if run.tests.len() == 1 { "" } else { "s" };
         writeln!(
             out,
-            "release {release} (revision {}): {} test{plural}",
+            "release {release} (revision {}): {} test{}",
             run.revision,
-            run.tests.len()
+            run.tests.len(),
+            plural(run.tests.len())
         )
         .ok();
         let rows: Vec<Vec<String>> = run
@@ -87,10 +88,10 @@ pub fn text(tested: &[Tested]) -> String {
         out.push('\n');
     }
     let total = passed + failed;
-    let plural = if total == 1 { "" } else { "s" };
     write!(
         out,
-        "{total} release{plural} tested: {passed} passed, {failed} failed"
+        "{total} release{} tested: {passed} passed, {failed} failed",
+        plural(total)
     )
     .ok();
     out.push('\n');

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::config::ReleaseSpec;
+use crate::diff::plural;
 use crate::record::{self, HookRunPhase};
 
 use super::explain;
@@ -80,8 +81,8 @@ pub async fn test_release(
             error: None,
         });
     }
-    let plural = if tests.len() == 1 { "" } else { "s" };
-    progress.step(id, &format!("running {} test{plural}", tests.len()));
+    let count = tests.len();
+    progress.step(id, &format!("running {count} test{}", plural(count)));
     let deadline = Instant::now() + release.timeout;
     let ran = run_hooks_keeping(
         cluster,

@@ -28,13 +28,8 @@ pub fn run(global: &GlobalArgs, args: &TestArgs) -> Result<ExitCode> {
     let session = Session::load(global)?;
     let connection = session.connect(global)?;
     let progress = report::progress::for_stderr(global.quiet, global.json_logs());
-    let installed: Vec<usize> = session
-        .desired()
-        .into_iter()
-        .filter(|&i| session.spec.releases[i].enabled)
-        .collect();
     let tested = connection.runtime.block_on(
-        stream::iter(installed)
+        stream::iter(session.desired())
             .map(|index| {
                 let release = &session.spec.releases[index];
                 let cluster = session.cluster_of(&connection, index);
